@@ -1,0 +1,3 @@
+from paperzoo.cli import main
+
+main()

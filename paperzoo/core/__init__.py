@@ -1,0 +1,1 @@
+"""What two or more systems share: registry, report, runtime helpers, checkpoints, training loop."""
