@@ -131,7 +131,7 @@ def reproduce(targets: tuple[str, ...], quick: bool, seeds: int | None, out: Pat
         claims = [r for r in claims if r.qualified_name in names]
     if not claims:
         raise ValueError("reproduce: no registered claims for " + (", ".join(keys) or "any system"))
-    scale = "quick" if quick else "full"
+    scale: registry.Scale = "quick" if quick else "full"
     n_seeds = seeds or (1 if quick else 3)
     total = sum(n_seeds if r.stochastic else 1 for r in claims)
     results = []

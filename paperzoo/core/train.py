@@ -15,7 +15,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler, Sampler
 
 from paperzoo.core.runtime import choose_device
 
@@ -111,6 +111,7 @@ def train(
         else torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     )
     generator = torch.Generator().manual_seed(cfg.seed)
+    sampler: Sampler[int]
     if info.world_size > 1:
         sampler = DistributedSampler(
             dataset, info.world_size, info.rank, shuffle=True, seed=cfg.seed
@@ -119,7 +120,7 @@ def train(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
     else:
-        sampler = RandomSampler(dataset, generator=generator)
+        sampler = RandomSampler(dataset, generator=generator)  # type: ignore[arg-type]
         wrapped = model
     loader = DataLoader(dataset, cfg.batch_size, sampler=sampler, num_workers=cfg.num_workers)
     result = TrainResult()
