@@ -1,0 +1,28 @@
+"""SaCo: the Salience-guided Faithfulness Coefficient and older metrics (arXiv:2404.01415)."""
+
+from paperzoo.saco.baselines import (
+    AOPC,
+    Comprehensiveness,
+    DeletionAUC,
+    InsertionAUC,
+    LOdds,
+    Sufficiency,
+)
+from paperzoo.saco.config import PerturbationMetricConfig, SaCoConfig
+from paperzoo.saco.metric import SaCo
+from paperzoo.saco.saco import group_salience, saco_coefficient, salience_groups
+
+__all__ = [
+    "AOPC",
+    "Comprehensiveness",
+    "DeletionAUC",
+    "InsertionAUC",
+    "LOdds",
+    "PerturbationMetricConfig",
+    "SaCo",
+    "SaCoConfig",
+    "Sufficiency",
+    "group_salience",
+    "saco_coefficient",
+    "salience_groups",
+]
