@@ -102,6 +102,7 @@ class Benchmark:
 
 _REPRODUCTIONS: dict[str, Reproduction] = {}
 _BENCHMARKS: dict[str, Benchmark] = {}
+_EXPLAINERS: dict[str, type] = {}
 
 
 def reproduction(
@@ -191,3 +192,28 @@ def benchmarks(keys: list[str] | None = None) -> list[Benchmark]:
     for key in keys:
         _load(key, "bench")
     return [b for b in _BENCHMARKS.values() if b.key in keys]
+
+
+def register_explainer(cls: type) -> type:
+    """Class decorator: make an explainer (with a ``name`` class attribute) usable by name.
+
+    Systems declare theirs in ``<key>/explainers.py``; other systems (SaCo scoring TokenTM)
+    look them up here instead of importing the declaring system.
+    """
+    _EXPLAINERS[cls.name] = cls  # type: ignore[attr-defined]
+    return cls
+
+
+def explainers() -> dict[str, type]:
+    """Every registered explainer class by name, from all systems."""
+    for key in system_keys():
+        _load(key, "explainers")
+    return dict(_EXPLAINERS)
+
+
+def explainer(name: str) -> type:
+    """The explainer class registered under ``name``."""
+    known = explainers()
+    if name not in known:
+        raise ValueError(f"method: unknown explainer {name!r} (known: {', '.join(sorted(known))})")
+    return known[name]

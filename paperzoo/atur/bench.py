@@ -1,0 +1,120 @@
+"""Benchmarks: PGD-10 throughput against torchattacks' PGD (or a per-sample loop when it is not
+installed), and one PGD-AT epoch against (steps + 1) standard epochs; same process, inputs, threads.
+"""
+
+from __future__ import annotations
+
+from statistics import median
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.utils.data import TensorDataset
+
+from paperzoo.atur.attacks import Attack
+from paperzoo.atur.config import AttackConfig, MethodConfig
+from paperzoo.atur.models import build_model
+from paperzoo.atur.training import make_loss
+from paperzoo.core.bench import time_calls
+from paperzoo.core.registry import BenchResult, benchmark
+from paperzoo.core.runtime import choose_device
+from paperzoo.core.train import TrainConfig, train
+
+EPS, STEPS = 8 / 255, 10
+
+
+def _inputs(n: int, device: torch.device) -> tuple[nn.Module, Tensor, Tensor]:
+    generator = torch.Generator().manual_seed(0)
+    model = build_model("cnn", (1, 28, 28), 10).to(device).eval()
+    x = torch.rand(n, 1, 28, 28, generator=generator).to(device)
+    y = torch.randint(0, 10, (n,), generator=generator).to(device)
+    return model, x, y
+
+
+def per_sample_pgd(
+    model: nn.Module, x: Tensor, y: Tensor, eps: float, alpha: float, steps: int
+) -> Tensor:
+    """The straightforward baseline: PGD one sample at a time (no random start)."""
+    out = []
+    for xi, yi in zip(x, y, strict=True):
+        xa = xi[None].clone()
+        for _ in range(steps):
+            xa.requires_grad_(True)
+            (g,) = torch.autograd.grad(F.cross_entropy(model(xa), yi[None]), xa)
+            xa = (xi[None] + (xa.detach() + alpha * g.sign() - xi[None]).clamp(-eps, eps)).clamp(
+                0, 1
+            )
+        out.append(xa)
+    return torch.cat(out)
+
+
+@benchmark(key="atur", name="pgd10", description="PGD-10 l∞ (ε=8/255) on a small CNN, 28×28 inputs")
+def bench_pgd(quick: bool) -> BenchResult:
+    device = choose_device()
+    n = 128 if quick else 512
+    model, x, y = _inputs(n, device)
+    ours = Attack(AttackConfig("pgd", eps=EPS, steps=STEPS))
+    repeats = 3 if quick else 7
+    ours_s = time_calls(lambda: ours(model, x, y, torch.Generator(device).manual_seed(0)), repeats)
+    try:
+        import torchattacks
+    except ImportError:
+        label = "per-sample PGD loop"
+        k = 16 if quick else 64  # time a slice and scale to the batch: the loop is linear in n
+        base_s = [
+            t * n / k
+            for t in time_calls(
+                lambda: per_sample_pgd(model, x[:k], y[:k], EPS, EPS / 4, STEPS), repeats
+            )
+        ]
+    else:
+        label = f"torchattacks {torchattacks.__version__} PGD"
+        theirs = torchattacks.PGD(model, eps=EPS, alpha=EPS / 4, steps=STEPS, random_start=True)
+        base_s = time_calls(lambda: theirs(x, y), repeats)
+    return BenchResult(
+        "paperzoo PGD-10",
+        label,
+        ours_s,
+        base_s,
+        {
+            "batch": n,
+            "images_per_s_ours": n / median(ours_s),
+            "images_per_s_baseline": n / median(base_s),
+            "target": "speed-up >= 1.0",
+        },
+    )
+
+
+@benchmark(
+    key="atur",
+    name="at_epoch",
+    description="one PGD-10 AT epoch vs (steps+1) standard epochs, small CNN",
+)
+def bench_at_epoch(quick: bool) -> BenchResult:
+    device = choose_device()
+    n = 512 if quick else 2048
+    _, x, y = _inputs(n, device)
+    data = TensorDataset(x.cpu(), y.cpu())
+    cfg = TrainConfig(epochs=1, batch_size=128, seed=0, device=str(device))
+    at_loss = make_loss(MethodConfig("at"), 10, EPS, STEPS)
+    std_loss = make_loss(MethodConfig("standard"), 10, EPS, STEPS)
+
+    def epoch(loss_fn):  # fresh model each call: timings do not depend on earlier updates
+        return lambda: train(build_model("cnn", (1, 28, 28), 10), data, loss_fn, cfg)
+
+    repeats = 2 if quick else 5
+    at_s = time_calls(epoch(at_loss), repeats)
+    std_s = time_calls(epoch(std_loss), repeats)
+    scaled = [(STEPS + 1) * t for t in std_s]
+    ratio = median(at_s) / median(std_s)
+    return BenchResult(
+        "PGD-AT epoch",
+        f"{STEPS + 1} × standard epoch",
+        at_s,
+        scaled,
+        {
+            "samples": n,
+            "at_over_standard": ratio,
+            "target": f"at_over_standard <= {1.2 * (STEPS + 1):.1f}",
+        },
+    )

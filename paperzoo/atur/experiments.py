@@ -1,0 +1,126 @@
+"""Experiment regimes (quick and full) and one cached train-then-evaluate run per setting.
+
+Quick: digits (K = 10, ε = 0.2) and digit pairs (K = 100, ε = 0.1), MLPs, evaluation PGD-20.
+Full: Fashion-MNIST (K = 10) and Fashion-MNIST pairs (K = 100), 20k train / 5k test, ε = 0.1,
+small CNN, 8 epochs, batch 256, LR grid {0.02, 0.05}, evaluation PGD-100.
+Every number in the reproductions comes from :func:`run_setting`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from paperzoo.atur.config import CPConfig, MethodConfig, TrainSettings, parse_attack
+from paperzoo.atur.data import Task, load_task
+from paperzoo.atur.training import evaluate_model, train_model
+
+
+@dataclass(frozen=True)
+class Regime:
+    """Dataset, model and optimisation for one column of the results tables."""
+
+    dataset: str
+    arch: str
+    eps: float
+    epochs: int
+    lr: float
+    lr_grid: tuple[float, ...]
+    n_train: int | None
+    n_test: int | None
+    eval_attack: str
+    n_splits: int = 10
+    batch_size: int = 128
+
+
+QUICK = {
+    "k10": Regime("digits", "mlp", 0.2, 30, 0.05, (0.05,), None, None, "pgd20"),
+    "k100": Regime("digit-pairs", "mlp", 0.1, 20, 0.05, (0.05,), 3000, 2000, "pgd20"),
+}
+FULL = {
+    "k10": Regime(
+        "fashion-mnist", "cnn", 0.1, 8, 0.05, (0.02, 0.05), 20000, 5000, "pgd100", batch_size=256
+    ),
+    "k100": Regime(
+        "fashion-pairs", "cnn", 0.1, 8, 0.05, (0.02, 0.05), 20000, 5000, "pgd100", batch_size=256
+    ),
+}
+_TASKS: dict[tuple[str, int | None, int | None], Task] = {}
+_RUNS: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def regimes(scale: str) -> dict[str, Regime]:
+    """The regimes of a scale (``quick`` or ``full``)."""
+    if scale not in ("quick", "full"):
+        raise ValueError(f"scale must be 'quick' or 'full', got {scale!r}")
+    return QUICK if scale == "quick" else FULL
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Temporarily set torch's intra-op threads (tiny models run fastest on one thread)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _task(regime: Regime) -> Task:
+    key = (regime.dataset, regime.n_train, regime.n_test)
+    if key not in _TASKS:
+        _TASKS[key] = load_task(
+            regime.dataset,
+            os.environ.get("PAPERZOO_FASHION_MNIST"),
+            regime.n_train,
+            regime.n_test,
+            seed=0,
+        )
+    return _TASKS[key]
+
+
+def run_setting(
+    regime: Regime, method: str, seed: int, lr: float | None = None, curve_points: int = 0
+) -> dict[str, Any]:
+    """Train ``method`` on the regime's task with ``seed`` and evaluate it (cached per process).
+
+    Returns :func:`evaluate_model`'s metrics plus ``lr``: APS, α = 0.1, calibration on attacked
+    data (and ``cleancal_*`` with clean calibration), ``n_splits`` 1:4 splits.
+    """
+    lr = regime.lr if lr is None else lr
+    key = (regime, method, seed, lr, curve_points)
+    if key not in _RUNS:
+        task = _task(regime)
+        settings = TrainSettings(
+            epochs=regime.epochs,
+            batch_size=regime.batch_size,
+            lr=lr,
+            attack_eps=regime.eps,
+            seed=seed,
+        )
+        threads = 1 if regime.arch == "mlp" else torch.get_num_threads()
+        with torch_threads(threads):
+            model, _ = train_model(task, MethodConfig(method), settings, arch=regime.arch)
+            attack = parse_attack(regime.eval_attack, regime.eps)
+            metrics = evaluate_model(
+                model,
+                task.test,
+                attack,
+                CPConfig(n_splits=regime.n_splits),
+                seed=seed,
+                curve_points=curve_points,
+            )
+        _RUNS[key] = {**metrics, "lr": lr}
+    return _RUNS[key]
+
+
+def best_of_grid(regime: Regime, method: str, seed: int) -> dict[str, Any]:
+    """The run with the smallest PSS over the regime's LR grid (same grid for every method)."""
+    runs = [run_setting(regime, method, seed, lr) for lr in regime.lr_grid]
+    return min(runs, key=lambda r: r["pss"])

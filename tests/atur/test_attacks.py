@@ -1,0 +1,127 @@
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from paperzoo.atur.attacks import Attack, _apgd_checkpoints, pgd
+from paperzoo.atur.bench import per_sample_pgd
+from paperzoo.atur.config import AttackConfig, parse_attack
+from paperzoo.atur.experiments import torch_threads
+from paperzoo.atur.training import attack_dataset, predict_logits
+
+
+def _batch(n=16, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, 1, 8, 8, generator=g), torch.randint(0, 5, (n,), generator=g)
+
+
+@settings(max_examples=15, deadline=None)
+@given(eps=st.floats(0.001, 0.5), norm=st.sampled_from(["linf", "l2"]),
+       steps=st.integers(1, 4), seed=st.integers(0, 1000))  # fmt: skip
+def test_pgd_stays_in_eps_ball_and_unit_box(eps, norm, steps, seed):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 5))
+    x, y = _batch(seed=seed)
+    cfg = AttackConfig("pgd", eps=eps, steps=steps, norm=norm, step_size=eps / 2)
+    x_adv = Attack(cfg)(model, x, y, torch.Generator().manual_seed(seed))
+    delta = (x_adv - x).flatten(1)
+    size = delta.abs().amax(1) if norm == "linf" else delta.norm(dim=1)
+    assert (size <= eps + 1e-6).all()
+    assert x_adv.min() >= 0 and x_adv.max() <= 1
+    assert x_adv.shape == x.shape and not x_adv.requires_grad
+
+
+def test_pgd_increases_loss_and_restores_training_flags(tiny_cnn):
+    x, y = _batch()
+    tiny_cnn.train()
+    tiny_cnn[3].eval()  # a mixed-mode model: each flag must come back as it was
+    with torch.no_grad():
+        tiny_cnn.eval()
+        before = torch.nn.functional.cross_entropy(tiny_cnn(x), y)
+    tiny_cnn.train()
+    tiny_cnn[3].eval()
+    x_adv = Attack(AttackConfig("pgd", eps=0.1, steps=10))(tiny_cnn, x, y)
+    assert tiny_cnn.training and not tiny_cnn[3].training and tiny_cnn[0].training
+    with torch.no_grad():
+        tiny_cnn.eval()
+        after = torch.nn.functional.cross_entropy(tiny_cnn(x_adv), y)
+    assert after > before
+
+
+def test_fgsm_is_one_signed_step(tiny_cnn):
+    x, y = _batch()
+    tiny_cnn.eval()
+    x_req = x.clone().requires_grad_(True)
+    torch.nn.functional.cross_entropy(tiny_cnn(x_req), y).backward()
+    expected = (x + 0.05 * x_req.grad.sign()).clamp(0, 1)
+    got = Attack(parse_attack("fgsm", 0.05))(tiny_cnn, x, y)
+    torch.testing.assert_close(got, expected)
+
+
+def test_per_sample_baseline_equals_batched_pgd(tiny_cnn):
+    x, y = _batch(6)
+    tiny_cnn.eval()
+    ours = pgd(tiny_cnn, x, y, 0.1, 0.025, 5, random_start=False)
+    torch.testing.assert_close(per_sample_pgd(tiny_cnn, x, y, 0.1, 0.025, 5), ours)
+
+
+@pytest.mark.parametrize("norm", ["linf", "l2"])
+def test_matches_torchattacks_pgd_under_a_shared_seed(tiny_cnn, norm):
+    torchattacks = pytest.importorskip("torchattacks")
+    x, y = _batch(32)
+    tiny_cnn.eval()
+    if norm == "linf":
+        theirs_attack = torchattacks.PGD(tiny_cnn, eps=8 / 255, alpha=2 / 255, steps=10)
+        cfg = AttackConfig("pgd", eps=8 / 255, steps=10, step_size=2 / 255)
+    else:
+        theirs_attack = torchattacks.PGDL2(tiny_cnn, eps=0.5, alpha=0.1, steps=10)
+        cfg = AttackConfig("pgd", eps=0.5, steps=10, step_size=0.1, norm="l2")
+    torch.manual_seed(123)
+    theirs = theirs_attack(x, y)
+    ours = Attack(cfg)(tiny_cnn, x, y, torch.Generator().manual_seed(123))
+    torch.testing.assert_close(ours, theirs, atol=1e-6, rtol=0)
+
+
+def test_apgd_checkpoint_schedule():
+    # windows of 0.22·N shrinking by 0.03·N down to 0.06·N (Croce & Hein 2020, §3.2)
+    assert _apgd_checkpoints(100) == [22, 41, 57, 70, 80, 87, 93, 99]
+    assert all(c <= 10 for c in _apgd_checkpoints(10))
+
+
+def _robust_acc(model, x, y, cfg):
+    with torch_threads(1):
+        x_adv = attack_dataset(model, x, y, cfg, seed=0)
+    return float((predict_logits(model, x_adv).argmax(1) == y).float().mean()), x_adv
+
+
+@pytest.mark.slow
+def test_apgd_is_at_least_as_strong_as_pgd_and_agrees_with_torchattacks(digits, digits_models):
+    model = digits_models["at"]
+    x, y = digits.test.tensors
+    x, y = x[:300], y[:300]
+    eps = 0.2
+    pgd_acc, _ = _robust_acc(model, x, y, parse_attack("pgd10", eps))
+    ce_acc, x_ce = _robust_acc(model, x, y, AttackConfig("apgd-ce", eps=eps, steps=50))
+    t_acc, _ = _robust_acc(model, x, y, AttackConfig("apgd-t", eps=eps, steps=50))
+    aa_acc, x_aa = _robust_acc(model, x, y, AttackConfig("aa", eps=eps, steps=50))
+    assert (x_aa - x).abs().amax() <= eps + 1e-6 and (x_ce - x).abs().amax() <= eps + 1e-6
+    assert ce_acc <= pgd_acc + 0.01 and t_acc <= pgd_acc + 0.01
+    assert aa_acc <= min(ce_acc, t_acc) + 1e-9
+    assert 0.05 < pgd_acc < 0.95  # a regime where the comparison means something
+    torchattacks = pytest.importorskip("torchattacks")
+    with torch_threads(1):
+        ta_ce = torchattacks.APGD(model, eps=eps, steps=50, loss="ce", seed=0)(x, y)
+        ta_t = torchattacks.APGDT(model, eps=eps, steps=50, n_classes=10, seed=0)(x, y)
+    for ours, theirs in ((ce_acc, ta_ce), (t_acc, ta_t)):
+        their_acc = float((predict_logits(model, theirs).argmax(1) == y).float().mean())
+        assert abs(ours - their_acc) <= 0.03, (ours, their_acc)
+
+
+def test_attack_rejects_bad_inputs(tiny_cnn):
+    x, y = _batch()
+    with pytest.raises(ValueError, match="x: inputs must lie in \\[0, 1\\]"):
+        Attack(AttackConfig())(tiny_cnn, x * 2 - 0.5, y)
+    with pytest.raises(ValueError, match="y"):
+        Attack(AttackConfig())(tiny_cnn, x, y.float())
+    with pytest.raises(ValueError, match="eps"):
+        AttackConfig(eps=0.0)
