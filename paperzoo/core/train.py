@@ -138,7 +138,7 @@ def train(
             result.steps += 1
             total += torch.stack([loss.detach().double(), torch.ones((), device=device).double()])
             if on_step is not None:
-                on_step(result.steps, model, loss.item())
+                on_step(result.steps, model, loss.detach().item())
         if info.world_size > 1:
             dist.all_reduce(total)
         result.epoch_losses.append(float(total[0] / total[1]))

@@ -39,3 +39,13 @@ def test_decorators_register_by_qualified_name():
     finally:
         registry._REPRODUCTIONS.pop("zz.c1")
         registry._BENCHMARKS.pop("zz.b1")
+
+
+def test_explainers_are_found_by_name_across_systems():
+    known = registry.explainers()
+    if "tokentm" not in registry.system_keys():
+        pytest.skip("no system registers explainers")
+    assert {"tokentm", "genatt", "rollout", "random"} <= set(known)
+    assert registry.explainer("tokentm").name == "tokentm"
+    with pytest.raises(ValueError, match="unknown explainer 'nope'"):
+        registry.explainer("nope")

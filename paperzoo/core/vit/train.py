@@ -1,0 +1,172 @@
+"""Train the small ViT on placed Fashion-MNIST (CPU, minutes) and cache it for every system.
+
+``trained_vit(scale)`` returns the cached model when present, otherwise trains and caches it under
+``platformdirs.user_cache_dir("paperzoo")/vit`` (override with ``$PAPERZOO_CACHE``). The cache file
+name hashes the model, data and optimisation settings, so a change retrains instead of reusing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from paperzoo.core.data.placed import PlacedConfig, fashion_mnist_available, make_placed
+from paperzoo.core.runtime import seed_everything
+from paperzoo.core.train import TrainConfig, train
+from paperzoo.core.vit.load import load_small_vit, save_small_vit
+from paperzoo.core.vit.model import SmallViT, ViTConfig
+
+CACHE_ENV = "PAPERZOO_CACHE"
+
+
+@dataclass(frozen=True)
+class ViTTrainSpec:
+    """Everything that determines the trained model (and its cache key)."""
+
+    model: ViTConfig = field(default_factory=ViTConfig)
+    data: PlacedConfig = field(default_factory=PlacedConfig)
+    epochs: int = 8
+    batch_size: int = 128
+    lr: float = 2e-3
+    weight_decay: float = 0.05
+    warmup_steps: int = 200
+    label_smoothing: float = 0.1
+    train_limit: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {self.epochs!r}")
+        if self.warmup_steps < 0:
+            raise ValueError(f"warmup_steps must be >= 0, got {self.warmup_steps!r}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
+        if self.train_limit is not None and self.train_limit < 1:
+            raise ValueError(f"train_limit must be >= 1, got {self.train_limit!r}")
+        TrainConfig(self.epochs, self.batch_size, self.lr, self.weight_decay, self.seed)
+
+    def key(self) -> str:
+        text = json.dumps(asdict(self), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+FULL_SPEC = ViTTrainSpec()
+QUICK_SPEC = ViTTrainSpec(epochs=3, train_limit=30000)
+# bundled fallback when Fashion-MNIST is not installed: scikit-learn's digits, same pasting
+QUICK_DIGITS_SPEC = ViTTrainSpec(data=PlacedConfig(source="digits"), epochs=30, warmup_steps=50)
+
+
+def cache_dir() -> Path:
+    """``$PAPERZOO_CACHE`` or the platform's user cache dir for paperzoo, plus ``/vit``."""
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get(CACHE_ENV) or user_cache_dir("paperzoo")) / "vit"
+
+
+def cache_path(spec: ViTTrainSpec) -> Path:
+    return cache_dir() / f"placed-fmnist-vit-{spec.key()}.pt"
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int = 512) -> float:
+    """Top-1 accuracy of ``model`` (eval mode) on ``images`` [N,C,H,W]."""
+    model.eval()
+    correct = sum(
+        int((model(images[i : i + batch_size]).argmax(1) == labels[i : i + batch_size]).sum())
+        for i in range(0, len(labels), batch_size)
+    )
+    return correct / len(labels)
+
+
+def train_vit(
+    spec: ViTTrainSpec = FULL_SPEC, out: str | Path | None = None, device: str = "cpu"
+) -> dict[str, Any]:
+    """Train a :class:`SmallViT` per ``spec`` on ``device``, save it and return its metadata."""
+    seed_everything(spec.seed)
+    data = make_placed("train", spec.data, limit=spec.train_limit)
+    val = make_placed("val", spec.data, limit=2000)
+    test = make_placed("test", spec.data)
+    model = SmallViT(spec.model)
+    steps = spec.epochs * math.ceil(len(data) / spec.batch_size)
+    holder: dict[str, Any] = {}
+
+    def make_opt(params: list[nn.Parameter]) -> torch.optim.Optimizer:
+        opt = torch.optim.AdamW(params, lr=spec.lr, weight_decay=spec.weight_decay)
+
+        def factor(step: int) -> float:  # linear warm-up, then cosine decay to 0
+            if step < spec.warmup_steps:
+                return (step + 1) / spec.warmup_steps
+            return 0.5 * (1 + math.cos(math.pi * (step - spec.warmup_steps) / max(1, steps)))
+
+        holder["sched"] = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+        return opt
+
+    def loss_fn(m: nn.Module, x: Tensor, y: Tensor) -> Tensor:
+        return nn.functional.cross_entropy(m(x), y, label_smoothing=spec.label_smoothing)
+
+    cfg = TrainConfig(spec.epochs, spec.batch_size, spec.lr, spec.weight_decay, spec.seed, device)
+    start = time.perf_counter()
+    result = train(model, data.dataset(), loss_fn, cfg, make_opt, lambda *_: holder["sched"].step())
+    seconds = time.perf_counter() - start
+    model.cpu()
+    meta = {
+        "spec_key": spec.key(),
+        "spec": json.dumps(asdict(spec), default=str),
+        "train_seconds": seconds,
+        "train_items": len(data),
+        "epoch_losses": result.epoch_losses,
+        "val_accuracy": accuracy(model, val.images, val.labels),
+        "test_accuracy": accuracy(model, test.images, test.labels),
+        "threads": torch.get_num_threads(),
+        "device": device,
+    }
+    path = Path(out) if out is not None else cache_path(spec)
+    save_small_vit(path, model, meta)
+    return {**meta, "path": str(path)}
+
+
+def specs_for(scale: str) -> list[ViTTrainSpec]:
+    """Specs acceptable at ``scale``, best first; the last is trained when none is cached.
+
+    'quick' reuses the full model when cached, and falls back to digits without Fashion-MNIST.
+    """
+    if scale not in ("full", "quick"):
+        raise ValueError(f"scale must be 'full' or 'quick', got {scale!r}")
+    if scale == "full":
+        return [FULL_SPEC]
+    return [FULL_SPEC, QUICK_SPEC] if fashion_mnist_available() else [QUICK_DIGITS_SPEC]
+
+
+def trained_vit(scale: str = "full", retrain: bool = False) -> tuple[SmallViT, dict[str, Any]]:
+    """The cached trained ViT for ``scale`` ('full' or 'quick'), training it first if absent.
+
+    ``meta`` holds the checkpoint's metadata plus ``scale`` and ``data_config`` (the
+    :class:`PlacedConfig` it was trained on, to evaluate on the same kind of data).
+    """
+    candidates = specs_for(scale)
+    if not retrain:
+        for spec in candidates:
+            if cache_path(spec).is_file():
+                model, meta = load_small_vit(cache_path(spec))
+                return model, {**meta, "path": str(cache_path(spec)), **_describe(spec)}
+    spec = candidates[-1]
+    meta = train_vit(spec)
+    model, _ = load_small_vit(meta["path"])
+    return model, {**meta, **_describe(spec)}
+
+
+def _describe(spec: ViTTrainSpec) -> dict[str, Any]:
+    return {"scale": _scale(spec), "data_config": spec.data}
+
+
+def _scale(spec: ViTTrainSpec) -> str:
+    return "full" if spec == FULL_SPEC else "quick-digits" if spec == QUICK_DIGITS_SPEC else "quick"

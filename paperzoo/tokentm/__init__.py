@@ -1,0 +1,41 @@
+"""TokenTM: ViT explanations weighting attention by token transformation effects (CVPR'24).
+
+Paper: "Token Transformation Matters: Towards Faithful Post-hoc Explanation for Vision Transformer",
+Wu et al., arXiv:2403.14552 (CVPR 2024). TokenTM measures how much each attention and MLP sub-layer
+changes every token (length ratio × normalised exponential cosine, NECC), weights gradient-gated
+attention by it, and aggregates over all layers from an initial state C₀ = diag(‖Z₀,i‖).
+"""
+
+from paperzoo.tokentm.base import Explainer, upsample_map
+from paperzoo.tokentm.baselines import (
+    AttentionGradCAM,
+    CheferLRP,
+    GenAtt,
+    IntegratedGradients,
+    RandomMap,
+    RawAttention,
+    Rollout,
+)
+from paperzoo.tokentm.explainer import TokenTM, TokenTMConfig
+
+EXPLAINERS: dict[str, type[Explainer]] = {
+    cls.name: cls
+    for cls in (
+        TokenTM, RandomMap, RawAttention, Rollout, AttentionGradCAM, GenAtt, CheferLRP,
+        IntegratedGradients,
+    )
+}  # fmt: skip
+
+
+def get_explainer(name: str) -> type[Explainer]:
+    """The explainer class registered under ``name`` (see ``EXPLAINERS``)."""
+    if name not in EXPLAINERS:
+        raise ValueError(f"method: unknown {name!r} (known: {', '.join(EXPLAINERS)})")
+    return EXPLAINERS[name]
+
+
+__all__ = [
+    "EXPLAINERS", "AttentionGradCAM", "CheferLRP", "Explainer", "GenAtt", "IntegratedGradients",
+    "RandomMap", "RawAttention", "Rollout", "TokenTM", "TokenTMConfig", "get_explainer",
+    "upsample_map",
+]  # fmt: skip

@@ -1,0 +1,96 @@
+"""The TokenTM explainer: one forward + one backward, then the O(L·N²) CLS-row recursion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+import torch
+from torch import Tensor
+
+from paperzoo.core.vit.adapters import layer_norm
+from paperzoo.tokentm import tokentm as eq
+from paperzoo.tokentm.base import Explainer
+
+
+@dataclass(frozen=True)
+class TokenTMConfig:
+    """TokenTM switches; defaults follow LibraGrad's re-implementation (notes §3).
+
+    necc_scale: 'softmax' (weights sum to 1; LibraGrad) or 'n' (× N, mean 1)         — ambiguity 1
+    transformation: 'sublayer' (X→Y, Y→Z incl. residual; LibraGrad) or 'branch'
+        (W_O W_V LN₁(X) for attention, MLP(LN₂(Y)) for the MLP, residual excluded)   — ambiguity 2
+    gating: 'mean' (mean_h A · W ⊙ mean_h ReLU ∇A; LibraGrad) or 'per_head' (Chefer) — ambiguity 3
+    c0_positional: C₀ includes position embeddings (Z₀ is post-position; LibraGrad)  — ambiguity 4
+    token_weights / mlp_term / init: ablations; ``token_weights=False, mlp_term=False,
+        gating='per_head', init='identity'`` is GenAtt exactly.
+    fast: CLS-row recursion O(L·N²) instead of the full product O(L·N³).
+    """
+
+    necc_scale: Literal["softmax", "n"] = "softmax"
+    transformation: Literal["sublayer", "branch"] = "sublayer"
+    gating: Literal["mean", "per_head"] = "mean"
+    c0_positional: bool = True
+    token_weights: bool = True
+    mlp_term: bool = True
+    init: Literal["norms", "identity"] = "norms"
+    fast: bool = True
+    eps: float = 1e-6
+
+    def __post_init__(self) -> None:
+        choices = {
+            "necc_scale": ("softmax", "n"),
+            "transformation": ("sublayer", "branch"),
+            "gating": ("mean", "per_head"),
+            "init": ("norms", "identity"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if not self.eps > 0:
+            raise ValueError(f"eps must be > 0, got {self.eps!r}")
+
+
+class TokenTM(Explainer):
+    name = "tokentm"
+    paper = "Wu et al., Token Transformation Matters, arXiv:2403.14552 (CVPR'24)"
+    Config: ClassVar[type] = TokenTMConfig
+
+    def _explain(self, x: Tensor, target: int | Tensor | None) -> Tensor:
+        cfg: TokenTMConfig = self.cfg
+        trace, grads = self._trace_and_grads(x, target)
+        n_scale = cfg.necc_scale == "n"
+        weights = self.adapter.weights() if cfg.transformation == "branch" else None
+        mixing, diagonal = [], []
+        for i, (block, grad) in enumerate(zip(trace.blocks, grads, strict=True)):
+            attn = block.attn.detach()
+            if cfg.transformation == "sublayer":
+                u_attn, v_attn, u_mlp, v_mlp = block.x, block.y, block.y, block.z
+            else:
+                bw = weights.blocks[i]
+                d = block.x.shape[-1]
+                value = layer_norm(block.x, bw.norm1) @ bw.qkv_w[2 * d :].T + bw.qkv_b[2 * d :]
+                u_attn, v_attn = block.x, value @ bw.proj_w.T + bw.proj_b
+                u_mlp, v_mlp = block.y, block.z - block.y
+            w_attn = (
+                eq.transformation_weight(u_attn, v_attn, n_scale, cfg.eps)
+                if cfg.token_weights
+                else None
+            )
+            mixing.append(eq.gated_attention(attn, grad, w_attn, cfg.gating == "per_head"))
+            if not cfg.mlp_term:
+                diagonal.append(None)
+            elif cfg.token_weights:
+                diagonal.append(eq.transformation_weight(u_mlp, v_mlp, n_scale, cfg.eps))
+            else:
+                diagonal.append(torch.ones_like(attn[:, 0, 0]))  # W = I
+        init = None
+        if cfg.init == "norms":
+            init = eq.initial_state(
+                trace.z0, None if cfg.c0_positional else self.adapter.pos_embed().to(trace.z0)
+            )
+        if cfg.fast:
+            row = eq.cls_row(mixing, diagonal, init, trace.cls_index)
+        else:
+            row = eq.full_product(mixing, diagonal, init)[:, trace.cls_index]
+        return self._to_grid(row)
