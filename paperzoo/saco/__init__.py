@@ -11,6 +11,7 @@ from paperzoo.saco.baselines import (
 from paperzoo.saco.config import PerturbationMetricConfig, SaCoConfig
 from paperzoo.saco.metric import SaCo
 from paperzoo.saco.saco import group_salience, saco_coefficient, salience_groups
+from paperzoo.saco.study import StudyConfig, StudyResult, run_study, separation
 
 __all__ = [
     "AOPC",
@@ -21,8 +22,12 @@ __all__ = [
     "PerturbationMetricConfig",
     "SaCo",
     "SaCoConfig",
+    "StudyConfig",
+    "StudyResult",
     "Sufficiency",
     "group_salience",
+    "run_study",
     "saco_coefficient",
     "salience_groups",
+    "separation",
 ]
