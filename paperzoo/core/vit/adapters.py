@@ -226,21 +226,11 @@ class ViTAdapter:
         return ViTTrace(logits, blocks[0].x, blocks, self.cls_index, self.grid)
 
 
-class SmallViTAdapter(ViTAdapter):
-    host = "paperzoo"
-
-    def __init__(self, model: SmallViT) -> None:
-        super().__init__(model)
-        c = model.cfg
-        self.image_size = (c.image_size, c.image_size)
-        self.in_chans, self.num_classes, self.num_heads = c.in_chans, c.num_classes, c.heads
-        self.grid = (c.grid, c.grid)
+class _TimmLayoutAdapter(ViTAdapter):
+    """Hosts laid out like timm: ``blocks[i].attn`` (``fused_attn``), ``norm2``, ``pos_embed``."""
 
     def blocks(self) -> list[nn.Module]:
         return list(self.model.blocks)
-
-    def _prob_site(self, block: nn.Module) -> tuple[nn.Module, Callable[[object], Tensor]]:
-        return block.attn.probs, lambda out: out
 
     def _norm2(self, block: nn.Module) -> nn.Module:
         return block.norm2
@@ -249,7 +239,7 @@ class SmallViTAdapter(ViTAdapter):
         attns = [b.attn for b in self.blocks()]
         old = [a.fused_attn for a in attns]
         for a in attns:
-            a.fused_attn = False
+            a.fused_attn = False  # SDPA never materialises the attention matrix
 
         def restore() -> None:
             for a, f in zip(attns, old, strict=True):
@@ -265,6 +255,20 @@ class SmallViTAdapter(ViTAdapter):
 
     def weights(self) -> ViTWeights:
         return _timm_like_weights(self.model, self.num_heads)
+
+
+class SmallViTAdapter(_TimmLayoutAdapter):
+    host = "paperzoo"
+
+    def __init__(self, model: SmallViT) -> None:
+        super().__init__(model)
+        c = model.cfg
+        self.image_size = (c.image_size, c.image_size)
+        self.in_chans, self.num_classes, self.num_heads = c.in_chans, c.num_classes, c.heads
+        self.grid = (c.grid, c.grid)
+
+    def _prob_site(self, block: nn.Module) -> tuple[nn.Module, Callable[[object], Tensor]]:
+        return block.attn.probs, lambda out: out
 
 
 def _ln(m: nn.LayerNorm) -> tuple[Tensor, Tensor, float]:
@@ -312,7 +316,7 @@ def _timm_like_weights(model: nn.Module, heads: int) -> ViTWeights:
     return ViTWeights(blocks, _ln(model.norm), model.head.weight.detach(), _bias(model.head), heads)
 
 
-class TimmViTAdapter(ViTAdapter):
+class TimmViTAdapter(_TimmLayoutAdapter):
     """timm ``VisionTransformer`` with a class token and ``global_pool='token'``."""
 
     host = "timm"
@@ -337,37 +341,13 @@ class TimmViTAdapter(ViTAdapter):
         self.num_heads = model.blocks[0].attn.num_heads
         self.grid = tuple(model.patch_embed.grid_size)
 
-    def blocks(self) -> list[nn.Module]:
-        return list(self.model.blocks)
-
     def _prob_site(self, block: nn.Module) -> tuple[nn.Module, Callable[[object], Tensor]]:
         return block.attn.attn_drop, lambda out: out
-
-    def _norm2(self, block: nn.Module) -> nn.Module:
-        return block.norm2
-
-    def _enter_flags(self) -> Callable[[], None]:
-        attns = [b.attn for b in self.blocks()]
-        old = [a.fused_attn for a in attns]
-        for a in attns:
-            a.fused_attn = False  # SDPA never materialises the attention matrix
-
-        def restore() -> None:
-            for a, f in zip(attns, old, strict=True):
-                a.fused_attn = f
-
-        return restore
-
-    def logits(self, x: Tensor) -> Tensor:
-        return self.model(x)
-
-    def pos_embed(self) -> Tensor:
-        return self.model.pos_embed.detach()
 
     def weights(self) -> ViTWeights:
         if not isinstance(self.model.fc_norm, nn.Identity):
             raise ValueError("model: fc_norm is not supported by weight-level explainers")
-        return _timm_like_weights(self.model, self.num_heads)
+        return super().weights()
 
 
 class HFViTAdapter(ViTAdapter):
