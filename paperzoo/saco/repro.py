@@ -81,16 +81,32 @@ def older_metrics_criterion(runs: list[Measurement]) -> Verdict:
     return Verdict.not_reproduced(f"every older metric separates Random at our scale; {text}")
 
 
-def _plot_separation(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Path]:
-    metrics = [n for n in _metric_names(_SCALES[scale])]
+def _bar_chart(
+    labels: list[str],
+    values: list[float],
+    ylabel: str,
+    title: str,
+    path: Path,
+    colors: list[str] | str = "tab:blue",
+    hline: float | None = None,
+) -> Path:
     fig, ax = new_figure(figsize=(8, 4))
-    ax.bar(metrics, [_mean(runs, f"separated.{m}") for m in metrics], color="tab:blue")
-    ax.axhline(0.5, color="grey", ls="--", lw=1)
-    ax.set_ylabel("share of real methods better than Random")
-    ax.set_ylim(0, 1.05)
+    ax.bar(labels, values, color=colors)
+    if hline is not None:
+        ax.axhline(hline, color="grey", ls="--", lw=1)
+    ax.set_ylabel(ylabel)
     ax.tick_params(axis="x", rotation=30)
-    ax.set_title("Does each metric separate real explanations from Random?")
-    return [save_figure(fig, out_dir / "saco_random_separation.png")]
+    ax.set_title(title)
+    return save_figure(fig, path)
+
+
+def _plot_separation(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Path]:
+    metrics = _metric_names(_SCALES[scale])
+    shares = [_mean(runs, f"separated.{m}") for m in metrics]
+    title = "Does each metric separate real explanations from Random?"
+    ylabel = "share of real methods better than Random"
+    return [_bar_chart(metrics, shares, ylabel, title, out_dir / "saco_random_separation.png",
+                       hline=0.5)]  # fmt: skip
 
 
 @reproduction(
@@ -127,13 +143,10 @@ def saco_random_criterion(runs: list[Measurement]) -> Verdict:
 def _plot_saco(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Path]:
     headline = saco_name(HEADLINE_K)
     values = [_mean(runs, f"{m}.{headline}") for m in METHODS]
-    fig, ax = new_figure(figsize=(8, 4))
-    ax.bar(METHODS, values, color=["grey" if m == "random" else "tab:green" for m in METHODS])
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_ylabel(headline)
-    ax.tick_params(axis="x", rotation=30)
-    ax.set_title("SaCo per explainer (trained small ViT)")
-    return [save_figure(fig, out_dir / "saco_per_method.png")]
+    colors = ["grey" if m == "random" else "tab:green" for m in METHODS]
+    title = "SaCo per explainer (trained small ViT)"
+    return [_bar_chart(list(METHODS), values, headline, title, out_dir / "saco_per_method.png",
+                       colors, hline=0.0)]  # fmt: skip
 
 
 @reproduction(
@@ -171,13 +184,9 @@ def ablation_criterion(runs: list[Measurement]) -> Verdict:
 
 def _plot_ablation(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Path]:
     headline = saco_name(HEADLINE_K)
-    fig, ax = new_figure(figsize=(7, 4))
-    labels = list(ABLATION)
-    ax.bar(labels, [_mean(runs, f"{m}.{headline}") for m in ABLATION.values()], color="tab:purple")
-    ax.set_ylabel(headline)
-    ax.tick_params(axis="x", rotation=20)
-    ax.set_title("Attention-based variants")
-    return [save_figure(fig, out_dir / "saco_ablation.png")]
+    values = [_mean(runs, f"{m}.{headline}") for m in ABLATION.values()]
+    return [_bar_chart(list(ABLATION), values, headline, "Attention-based variants",
+                       out_dir / "saco_ablation.png", "tab:purple")]  # fmt: skip
 
 
 @reproduction(

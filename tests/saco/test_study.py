@@ -110,3 +110,20 @@ def test_cli_scores_a_user_checkpoint(tiny_vit, tmp_path):
     )
     big = runner.invoke(app, ["score", "--k", "5000", "--n", "4", "--model", str(ckpt)])
     assert "k=5000 is larger than the number of pixel groups" in str(big.exception)
+
+
+def test_plots_are_written_from_measured_runs(tmp_path):
+    run = _runs()[0]
+    run |= {f"{m}.SaCo@K=10": 0.1 * i for i, m in enumerate(repro.METHODS)}
+    run |= {f"separated.SaCo@K={k}": 1.0 for k in (5, 10, 20)}
+    paths = [
+        *repro._plot_separation([run], tmp_path, "quick"),
+        *repro._plot_saco([run], tmp_path, "quick"),
+        *repro._plot_ablation([run], tmp_path, "quick"),
+    ]
+    assert [p.name for p in paths] == [
+        "saco_random_separation.png",
+        "saco_per_method.png",
+        "saco_ablation.png",
+    ]
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
