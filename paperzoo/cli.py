@@ -23,7 +23,7 @@ from paperzoo.core import registry
 console = Console()
 err_console = Console(stderr=True)
 DEFAULT_OUT = Path("paperzoo-report")
-USER_ERRORS = (ValueError, FileNotFoundError, PermissionError, NotADirectoryError, KeyError)
+USER_ERRORS = (ValueError, FileNotFoundError, PermissionError, NotADirectoryError)
 
 
 class SystemGroup(click.Group):
@@ -215,7 +215,6 @@ def main(argv: list[str] | None = None) -> Any:
     except USER_ERRORS as err:
         if os.environ.get("PAPERZOO_DEBUG"):
             raise
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        click.echo(f"error: {message}", err=True)
+        click.echo(f"error: {err}", err=True)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)

@@ -93,7 +93,7 @@ def run_claim(
             result.runs.append({k: float(v) for k, v in repro.measure(seed, scale).items()})
             on_run()
         if repro.headline not in result.runs[0]:
-            raise KeyError(f"measure returned no headline value {repro.headline!r}")
+            raise ValueError(f"measure returned no headline value {repro.headline!r}")
         result.verdict = repro.criterion(result.runs)
         if repro.plot is not None:
             result.figures = repro.plot(result.runs, out_dir, scale)

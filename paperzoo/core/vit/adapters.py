@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from paperzoo.core import runtime
 from paperzoo.core.vit.model import SmallViT
 
 
@@ -173,13 +174,8 @@ class ViTAdapter:
     @contextmanager
     def eval_mode(self) -> Iterator[None]:
         """Eval mode inside the ``with``; every module's train flag restored after."""
-        modes = {m: m.training for m in self.model.modules()}
-        try:
-            self.model.eval()
+        with runtime.eval_mode(self.model):
             yield
-        finally:
-            for m, training in modes.items():
-                m.training = training
 
     @contextmanager
     def capture(self) -> Iterator[_Recording]:
