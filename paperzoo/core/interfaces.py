@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from paperzoo.core.runtime import eval_mode
+
 
 @dataclass(frozen=True)
 class MetricResult:
@@ -57,12 +59,17 @@ class Metric(ABC):
             raise ValueError(f"a_batch has {a.shape[0]} maps for {x.shape[0]} images")
         if not torch.isfinite(a).all():
             raise ValueError("a_batch contains NaN or inf")
-        y = None if y_batch is None else _as_tensor(y_batch, "y_batch", torch.long)
+        y = None
+        if y_batch is not None:
+            y = _as_tensor(y_batch, "y_batch", None)
+            if torch.is_floating_point(y) or torch.is_complex(y):
+                raise ValueError(f"y_batch must hold integer class indices, got dtype {y.dtype}")
+            y = y.long()
         if y is not None and y.shape != (x.shape[0],):
             raise ValueError(f"y_batch must be [B] = [{x.shape[0]}], got {tuple(y.shape)}")
         if device is None:
             device = next(model.parameters(), torch.empty(0)).device
-        with torch.no_grad():
+        with torch.no_grad(), eval_mode(model):
             return self._compute(
                 model, x.to(device), None if y is None else y.to(device), a.to(device)
             )
@@ -72,11 +79,11 @@ class Metric(ABC):
         """The metric's math on validated tensors (``y`` None = the predicted class)."""
 
 
-def _as_tensor(value: Tensor | np.ndarray, name: str, dtype: torch.dtype) -> Tensor:
+def _as_tensor(value: Tensor | np.ndarray, name: str, dtype: torch.dtype | None) -> Tensor:
     if isinstance(value, np.ndarray):
         value = torch.from_numpy(value)
     if not isinstance(value, Tensor):
         raise ValueError(
             f"{name} must be a torch tensor or numpy array, got {type(value).__name__}"
         )
-    return value.to(dtype)
+    return value if dtype is None else value.to(dtype)

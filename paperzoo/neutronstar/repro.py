@@ -13,7 +13,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from paperzoo.core.registry import Measurement, Scale, Verdict, reproduction
-from paperzoo.neutronstar.observations import hess_radius_interval, plot_mass_radius
+from paperzoo.neutronstar.observations import (
+    HESS_J1731,
+    curve_crosses_box,
+    hess_radius_interval,
+    plot_mass_radius,
+)
 from paperzoo.neutronstar.scan import build_from_options, evaluate_eos, radius_at_hess_mass
 from paperzoo.neutronstar.tov import MassRadiusCurve
 
@@ -94,6 +99,11 @@ def measure_hess_radius(seed: int, scale: Scale) -> Measurement:
         "hess_1sigma_R_lo": lo1,
         "hess_1sigma_R_hi": hi1,
     }
+    curve = _curve(M0_PAPER, L0_DEFAULT, N_MATCH_DEFAULT, CONTINUATION, _n_stars(scale))[0]
+    for sigma in (1.0, 2.0):  # the looser reading: any mass of the box, not only 0.77 M⊙
+        result[f"curve_crosses_hess_{sigma:g}sigma_box"] = float(
+            curve_crosses_box(curve, HESS_J1731, sigma)
+        )
     for l0 in L0_KNOBS:
         result[f"R_0.77_L0_{l0:g}"] = _r077(M0_PAPER, l0, N_MATCH_DEFAULT, scale)
     for nm in N_MATCH_KNOBS:

@@ -11,11 +11,12 @@ from paperzoo.core.interfaces import Metric, MetricResult
 from paperzoo.saco.config import SaCoConfig
 from paperzoo.saco.perturb import (
     check_probabilities,
+    choose_targets,
     expand_patches,
     fill_image,
     model_outputs,
     patch_salience,
-    replace_where,
+    perturbed_scores,
     target_scores,
     to_pixel_map,
 )
@@ -74,23 +75,14 @@ class SaCo(Metric):
         out = model_outputs(model, x, cfg.batch_size)
         if probabilities:
             check_probabilities(out)
-        target = out.argmax(1) if y is None else y
-        if int(target.max()) >= out.shape[1] or int(target.min()) < 0:
-            raise ValueError(f"y_batch: class index outside [0, {out.shape[1]})")
+        target = choose_targets(out, y)
         base = target_scores(out, target, cfg.delta, probabilities)
-        fill = fill_image(x, cfg.perturbation)
-        group_ids = torch.arange(cfg.k, device=x.device).view(1, -1, 1)
-        chunk = max(1, cfg.batch_size // cfg.k)
-        perturbed = []
-        for i in range(0, b, chunk):
-            masks = pixel_groups[i : i + chunk].unsqueeze(1) == group_ids  # [c, K, H·W]
-            images = replace_where(x[i : i + chunk], fill[i : i + chunk], masks)
-            out_k = model_outputs(model, images, cfg.batch_size)
-            if probabilities:
-                check_probabilities(out_k)
-            t = target[i : i + chunk].repeat_interleave(cfg.k)
-            perturbed.append(target_scores(out_k, t, cfg.delta, probabilities).view(-1, cfg.k))
-        delta = base.unsqueeze(1) - torch.cat(perturbed)  # Δ_i = p(ŷ|x) − p(ŷ|x⁽ⁱ⁾)
+        masks = pixel_groups.unsqueeze(1) == torch.arange(cfg.k, device=x.device).view(1, -1, 1)
+        perturbed = perturbed_scores(
+            model, x, fill_image(x, cfg.perturbation), masks, target, cfg.delta, probabilities,
+            cfg.batch_size,
+        )  # fmt: skip
+        delta = base.unsqueeze(1) - perturbed  # Δ_i = p(ŷ|x) − p(ŷ|x⁽ⁱ⁾)
         scores = saco_coefficient(s.double(), delta.double())
         scores = torch.where(constant, torch.nan, scores)
         return MetricResult(

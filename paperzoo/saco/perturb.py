@@ -121,3 +121,39 @@ def cumulative_masks(ranks: Tensor, fractions: Tensor, most_salient_first: bool 
     counts = torch.round(fractions * p).long().to(ranks.device)  # pixels covered at each step
     r = ranks if most_salient_first else (p - 1 - ranks)
     return r.unsqueeze(1) < counts.view(1, -1, 1)
+
+
+def choose_targets(outputs: Tensor, y: Tensor | None) -> Tensor:
+    """``y`` checked against the model's class count, or the predicted class when ``y`` is None."""
+    if y is None:
+        return outputs.argmax(1)
+    if int(y.max()) >= outputs.shape[1] or int(y.min()) < 0:
+        raise ValueError(f"y_batch: class index outside [0, {outputs.shape[1]})")
+    return y
+
+
+def perturbed_scores(
+    model: nn.Module,
+    x: Tensor,
+    fill: Tensor,
+    masks: Tensor,
+    target: Tensor,
+    kind: str,
+    are_probabilities: bool,
+    batch_size: int,
+) -> Tensor:
+    """Target score of every perturbed copy, batched over images and copies.
+
+    x, fill: [B, C, H, W]; masks: bool [B, S, H·W] (True = take ``fill``) -> [B, S].
+    """
+    s = masks.shape[1]
+    chunk = max(1, batch_size // s)
+    scores = []
+    for i in range(0, x.shape[0], chunk):
+        images = replace_where(x[i : i + chunk], fill[i : i + chunk], masks[i : i + chunk])
+        out = model_outputs(model, images, batch_size)
+        if are_probabilities:
+            check_probabilities(out)
+        t = target[i : i + chunk].repeat_interleave(s)
+        scores.append(target_scores(out, t, kind, are_probabilities).view(-1, s))
+    return torch.cat(scores)

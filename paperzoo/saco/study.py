@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from paperzoo.core import registry
 from paperzoo.core.data.placed import PlacedConfig, make_placed
 from paperzoo.core.interfaces import Metric
+from paperzoo.core.runtime import eval_mode
 from paperzoo.saco.baselines import (
     AOPC,
     Comprehensiveness,
@@ -108,13 +109,13 @@ def run_study(
     if cfg.older_metrics:
         metrics |= {m.name: m(PerturbationMetricConfig()) for m in OLDER_METRICS}
     result = StudyResult(higher_is_better={n: type(m).higher_is_better for n, m in metrics.items()})
-    model.eval()
-    for method in cfg.methods:
-        maps = explain_batched(make_explainer(method, model, seed), x, cfg.batch_size)
-        for name, metric in metrics.items():
-            result.scores[(method, name)] = metric(model=model, x_batch=x, a_batch=maps).scores
-        if on_step is not None:
-            on_step(method)
+    with eval_mode(model):
+        for method in cfg.methods:
+            maps = explain_batched(make_explainer(method, model, seed), x, cfg.batch_size)
+            for name, metric in metrics.items():
+                result.scores[(method, name)] = metric(model=model, x_batch=x, a_batch=maps).scores
+            if on_step is not None:
+                on_step(method)
     return result
 
 

@@ -85,3 +85,14 @@ def test_config_validation():
     ]:
         with pytest.raises(ValueError, match=field):
             PerturbationMetricConfig(**{field: value})
+
+
+def test_labels_are_checked_and_train_mode_is_restored(model, images, salience):
+    model.train()
+    metric = AOPC()
+    with pytest.raises(ValueError, match=r"y_batch: class index outside \[0, 5\)"):
+        metric(model=model, x_batch=images, y_batch=torch.full((6,), 7), a_batch=salience)
+    with pytest.raises(ValueError, match="y_batch must hold integer class indices"):
+        metric(model=model, x_batch=images, y_batch=torch.full((6,), 1.7), a_batch=salience)
+    metric(model=model, x_batch=images, y_batch=torch.zeros(6, dtype=torch.long), a_batch=salience)
+    assert model.training and all(m.training for m in model.modules())

@@ -9,10 +9,11 @@ from paperzoo.core.interfaces import Metric
 from paperzoo.saco.config import PerturbationMetricConfig
 from paperzoo.saco.perturb import (
     check_probabilities,
+    choose_targets,
     cumulative_masks,
     fill_image,
     model_outputs,
-    replace_where,
+    perturbed_scores,
     target_scores,
     to_pixel_map,
 )
@@ -41,23 +42,16 @@ class CumulativeMetric(Metric):
         out = model_outputs(model, x, cfg.batch_size)
         if probabilities:
             check_probabilities(out)
-        target = out.argmax(1) if y is None else y
+        target = choose_targets(out, y)
         base = target_scores(out, target, "prob", probabilities)
         masks = cumulative_masks(descending_ranks(to_pixel_map(a, (h, w)).flatten(1)), fractions)
         if keep_top:
             masks = ~masks
         fill = fill_image(x, cfg.perturbation)
-        s = masks.shape[1]
-        chunk = max(1, cfg.batch_size // s)
-        curve = []
-        for i in range(0, b, chunk):
-            images = replace_where(x[i : i + chunk], fill[i : i + chunk], masks[i : i + chunk])
-            out_s = model_outputs(model, images, cfg.batch_size)
-            if probabilities:
-                check_probabilities(out_s)
-            t = target[i : i + chunk].repeat_interleave(s)
-            curve.append(target_scores(out_s, t, "prob", probabilities).view(-1, s))
-        return base, torch.cat(curve)
+        curve = perturbed_scores(
+            model, x, fill, masks, target, "prob", probabilities, cfg.batch_size
+        )
+        return base, curve
 
     def _grid(self, device: torch.device) -> Tensor:
         """Fractions 0, 1/steps, ..., 1."""
