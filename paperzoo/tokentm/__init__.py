@@ -28,10 +28,13 @@ EXPLAINERS: dict[str, type[Explainer]] = {
 
 
 def get_explainer(name: str) -> type[Explainer]:
-    """The explainer class registered under ``name`` (see ``EXPLAINERS``)."""
-    if name not in EXPLAINERS:
-        raise ValueError(f"method: unknown {name!r} (known: {', '.join(EXPLAINERS)})")
-    return EXPLAINERS[name]
+    """The explainer class registered under ``name`` (``paperzoo.core.registry.explainer``).
+
+    Covers ``EXPLAINERS`` (registered in ``paperzoo.tokentm.explainers``) and any other system's.
+    """
+    from paperzoo.core.registry import explainer
+
+    return explainer(name)
 
 
 __all__ = [

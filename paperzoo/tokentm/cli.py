@@ -61,6 +61,8 @@ def explain(
     out: Annotated[Path, typer.Option(help="Overlay PNG to write.")] = Path("map.png"),
 ) -> None:
     """Explain one image and write a heatmap overlay."""
+    import torch
+
     from paperzoo.core.vit.adapters import adapt
     from paperzoo.tokentm import get_explainer
     from paperzoo.tokentm.visualize import load_image, save_overlay
@@ -69,7 +71,8 @@ def explain(
     adapter = adapt(_model(model)[0])
     x = load_image(image, adapter, resize)
     heat = explainer_cls(adapter).explain(x, target)
-    logits = adapter.trace(x).logits.detach()[0]
+    with adapter.eval_mode(), torch.no_grad():
+        logits = adapter.logits(x)[0]
     cls = int(logits.argmax()) if target is None else target
     save_overlay(x[0], heat[0], out, f"{method}, class {cls}")
     console.print(f"{method}: class {cls} (predicted {int(logits.argmax())}); overlay: {out}")

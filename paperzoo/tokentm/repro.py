@@ -9,11 +9,9 @@ measured numbers; the report states which comparisons hold.
 from __future__ import annotations
 
 import math
-from statistics import mean, stdev
-
-from scipy import stats
 
 from paperzoo.core.registry import Measurement, Scale, Verdict, reproduction
+from paperzoo.core.report import summarise
 from paperzoo.tokentm.evaluate import DEFAULT_METHODS, evaluate_methods
 
 _N = {"quick": 200, "full": 500}
@@ -57,13 +55,8 @@ def _compare(runs: list[Measurement], metrics: tuple[tuple[str, bool], ...]) -> 
     Partial: it beats Random and Rollout everywhere but not all others. Else not reproduced."""
 
     def margin(other: str, metric: str) -> tuple[float, float]:
-        values = [r[f"margin.{metric}.vs_{other}"] for r in runs]
-        half = (
-            float(stats.t.ppf(0.975, len(values) - 1)) * stdev(values) / math.sqrt(len(values))
-            if len(values) > 1
-            else math.nan
-        )
-        return mean(values), half
+        s = summarise([r[f"margin.{metric}.vs_{other}"] for r in runs])
+        return s.mean, s.half_width
 
     lost, summary = [], []
     for other in MUST_BEAT + PAPER_BEATS:

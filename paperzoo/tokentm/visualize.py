@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from paperzoo.core.io import atomic_write
+from paperzoo.core.plot import new_figure, save_figure
 from paperzoo.core.vit.adapters import ViTAdapter
 from paperzoo.tokentm.base import upsample_map
 
@@ -47,46 +47,27 @@ def load_image(path: str | Path, adapter: ViTAdapter, resize: bool = False) -> T
 
 
 def save_overlay(x: Tensor, heatmap: Tensor, path: str | Path, title: str = "") -> Path:
-    """Write the image ``[C, H, W]`` with the (upsampled) ``heatmap`` ``[h, w]`` overlaid."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """Write the image ``[C, H, W]`` with the (upsampled) ``heatmap`` ``[h, w]`` overlaid (PNG)."""
     h, w = x.shape[-2:]
     heat = upsample_map(heatmap[None], (h, w))[0].numpy()
     image = x.permute(1, 2, 0).numpy()
-    fig, axes = plt.subplots(1, 2, figsize=(6, 3))
+    fig, axes = new_figure(1, 2, figsize=(6, 3))
     axes[0].imshow(image.squeeze(-1) if image.shape[-1] == 1 else image, cmap="gray")
     axes[1].imshow(image.squeeze(-1) if image.shape[-1] == 1 else image, cmap="gray")
     axes[1].imshow(heat, cmap="jet", alpha=0.5)
     for ax in axes:
         ax.axis("off")
     fig.suptitle(title)
-    path = Path(path)
-    with atomic_write(path, "wb") as handle:
-        fig.savefig(handle, format=path.suffix.lstrip(".") or "png", dpi=150, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=150)
 
 
 def plot_results(results: dict[str, dict[str, float]], out_dir: Path, tag: str) -> list[Path]:
     """Bar charts of every metric per method; returns the written files."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     methods = list(results)
     metrics = ["positive_auc", "negative_auc", "pixel_accuracy", "miou", "ap"]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 3.2))
+    fig, axes = new_figure(1, len(metrics), figsize=(3.2 * len(metrics), 3.2))
     for ax, metric in zip(axes, metrics, strict=True):
         ax.bar(range(len(methods)), [results[m][metric] for m in methods])
         ax.set_xticks(range(len(methods)), methods, rotation=70, fontsize=7)
         ax.set_title(metric + (" (lower better)" if metric == "positive_auc" else ""), fontsize=8)
-    fig.tight_layout()
-    path = out_dir / f"tokentm-{tag}.png"
-    with atomic_write(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=120)
-    plt.close(fig)
-    return [path]
+    return [save_figure(fig, out_dir / f"tokentm-{tag}.png", dpi=120)]

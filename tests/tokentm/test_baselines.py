@@ -102,6 +102,16 @@ def test_random_is_seeded_and_uniform(tiny):
     assert RandomMap(model, RandomConfig(pixel_level=True)).explain(x).shape == (3, 12, 12)
 
 
+def test_random_maps_are_a_seeded_stream(tiny):
+    model, x, _, _ = tiny
+    first = RandomMap(model, RandomConfig(seed=3))
+    a1, a2 = first.explain(x), first.explain(x)
+    second = RandomMap(model, RandomConfig(seed=3))
+    b1, b2 = second.explain(x), second.explain(x)
+    assert not torch.equal(a1, a2)  # successive batches are not correlated
+    assert torch.equal(a1, b1) and torch.equal(a2, b2)  # the stream is fixed by the seed
+
+
 def test_lrp_linear_matches_loop():
     g = torch.Generator().manual_seed(1)
     x = torch.randn(2, 4, generator=g, dtype=torch.float64)
@@ -196,5 +206,5 @@ def test_every_explainer_rejects_bad_input(tiny, name):
 
 
 def test_unknown_method():
-    with pytest.raises(ValueError, match="method: unknown 'bt'"):
+    with pytest.raises(ValueError, match="method: unknown explainer 'bt'"):
         get_explainer("bt")

@@ -47,9 +47,7 @@ class IntegratedGradients(Explainer):
                 x, baselines=self.cfg.baseline, target=t, n_steps=self.cfg.n_steps,
                 internal_batch_size=self.cfg.internal_batch_size,
             )  # fmt: skip
-        summed = attr.sum(dim=1)
         if self.cfg.reduce == "abs":
             return attr.abs().sum(dim=1)
-        if self.cfg.reduce == "positive":
-            return summed.clamp(min=0)
-        return summed
+        summed = attr.sum(dim=1)
+        return summed.clamp(min=0) if self.cfg.reduce == "positive" else summed

@@ -22,7 +22,15 @@ class RandomConfig:
 
 
 class RandomMap(Explainer):
-    """Each call draws fresh maps from a generator seeded once, at construction, by ``cfg.seed``."""
+    """I.i.d. uniform maps in [0, 1) on the patch grid (or the image with ``pixel_level``).
+
+    The maps are one deterministic stream seeded by ``cfg.seed``: the generator is created once, at
+    construction, and each ``explain`` call draws the next maps from it. So a fresh instance with
+    the same seed, called with the same batch sizes in the same order, returns the same maps, while
+    consecutive calls on one instance (e.g. successive batches of a study) get different,
+    uncorrelated maps. This stream is the one state kept on the instance, on purpose: reseeding per
+    call would give every equally sized batch identical maps.
+    """
 
     name = "random"
     paper = "sanity baseline"
