@@ -8,28 +8,16 @@ belongs inside the model. Every random start takes a ``torch.Generator``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from paperzoo.atur.config import AttackConfig, Norm
+from paperzoo.core.runtime import eval_mode
 
 Objective = Callable[[Tensor, Tensor], Tensor]  # (logits [B, K], target) -> per-sample loss [B]
-
-
-@contextmanager
-def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
-    """Put every submodule in eval mode; restore each module's own ``training`` flag on exit."""
-    flags = [(m, m.training) for m in model.modules()]
-    try:
-        model.eval()
-        yield model
-    finally:
-        for module, flag in flags:
-            module.training = flag
 
 
 def check_inputs(x: Tensor, y: Tensor) -> None:
@@ -44,6 +32,15 @@ def check_inputs(x: Tensor, y: Tensor) -> None:
     if y.dtype != torch.long or y.shape != x.shape[:1]:
         raise ValueError(
             f"y: labels must be int64 of shape {tuple(x.shape[:1])}, got {y.dtype} {tuple(y.shape)}"
+        )
+
+
+def check_labels(y: Tensor, num_classes: int) -> None:
+    """Boundary check once K is known (after a forward): every label in [0, K)."""
+    if y.numel() and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(
+            f"y: labels must lie in [0, K) with K={num_classes} (the model's outputs), got range "
+            f"[{int(y.min())}, {int(y.max())}]"
         )
 
 
@@ -188,17 +185,19 @@ def apgd(
     target: Tensor | None = None,
     rho: float = 0.75,
     generator: torch.Generator | None = None,
+    x_start: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """One APGD run (Croce & Hein 2020, Alg. 1), vectorised over the batch.
 
     Returns (x_max_loss, x_fooling, fooled): the highest-loss iterate, the last iterate that was
     misclassified (``x`` where none was), and a bool ``[B]`` of samples ever misclassified.
+    ``x_start`` replaces the random start drawn from ``generator``.
     """
     target = y if target is None else target
     shape = (-1, *([1] * (x.dim() - 1)))
     checkpoints = set(_apgd_checkpoints(steps))
     step = torch.full((x.shape[0],), 2.0 * eps, device=x.device)
-    x_adv = _random_start(x, eps, norm, generator)
+    x_adv = _random_start(x, eps, norm, generator) if x_start is None else x_start
     loss, grad, logits = _loss_and_grad(model, x_adv, target, objective)
     fooled = logits.argmax(1) != y
     x_fool = torch.where(fooled.view(shape), x_adv, x)
@@ -249,23 +248,43 @@ def apgd_targeted(
     n_target_classes: int = 9,
     rho: float = 0.75,
     generator: torch.Generator | None = None,
+    active: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """APGD-T: targeted-DLR APGD towards the 2nd, 3rd, … highest clean classes in turn.
 
-    Each round attacks only the samples still robust. Returns (x_max_loss, x_fooling, fooled)
-    as :func:`apgd`; x_max_loss is from the first round. Needs K ≥ 4.
+    Only the samples in ``active`` (bool ``[B]``, default all) are passed to the model; each round
+    attacks those still robust. Random starts are drawn for the whole batch and indexed, so a
+    sample's result does not depend on which others are attacked. Returns (x_max_loss,
+    x_fooling, fooled) as :func:`apgd` (``x`` and False for inactive samples); x_max_loss is from
+    the first round. Needs K ≥ 4.
     """
+    fooled = torch.zeros_like(y, dtype=torch.bool)
+    x_best, x_fool = x.clone(), x.clone()
+    pos = torch.arange(len(x), device=x.device) if active is None else active.nonzero().squeeze(1)
+    if pos.numel() == 0:
+        return x_best, x_fool, fooled
     with torch.no_grad():
-        order = model(x).argsort(1, descending=True)
+        order = model(x[pos]).argsort(1, descending=True)  # row i belongs to sample pos[i]
     n_targets = min(n_target_classes, order.shape[1] - 1)
-    x_best, x_fool, fooled = x.clone(), x.clone(), torch.zeros_like(y, dtype=torch.bool)
     for t in range(1, n_targets + 1):
-        idx = (~fooled).nonzero().squeeze(1)
-        if idx.numel() == 0:
+        still = (~fooled[pos]).nonzero().squeeze(1)
+        if still.numel() == 0:
             break
-        y_and_t = torch.stack([y[idx], order[idx, t]], 1)
+        idx = pos[still]
+        x_start = _random_start(x, eps, norm, generator)[idx]
+        y_and_t = torch.stack([y[idx], order[still, t]], 1)
         xb, xf, fl = apgd(
-            model, x[idx], y[idx], eps, steps, norm, targeted_dlr_loss, y_and_t, rho, generator
+            model,
+            x[idx],
+            y[idx],
+            eps,
+            steps,
+            norm,
+            targeted_dlr_loss,
+            y_and_t,
+            rho,
+            generator,
+            x_start,
         )
         if t == 1:
             x_best[idx] = xb
@@ -288,36 +307,45 @@ class Attack:
     ) -> Tensor:
         check_inputs(x, y)
         with eval_mode(model):
-            return self._compute(model, x.detach(), y, generator)
+            n_classes = _num_classes(model, x)
+            check_labels(y, n_classes)
+            return self._compute(model, x.detach(), y, n_classes, generator)
 
     def _compute(
-        self, model: nn.Module, x: Tensor, y: Tensor, generator: torch.Generator | None
+        self,
+        model: nn.Module,
+        x: Tensor,
+        y: Tensor,
+        n_classes: int,
+        generator: torch.Generator | None,
     ) -> Tensor:
         c = self.cfg
         if c.name == "pgd":
             return pgd(model, x, y, c.eps, c.alpha, c.steps, c.norm, c.random_start, generator)
         if c.name == "fgsm":
             return pgd(model, x, y, c.eps, c.eps, 1, c.norm, False)
-        results = []
-        if c.name in ("apgd-ce", "aa"):
-            results.append(
-                apgd(model, x, y, c.eps, c.steps, c.norm, cross_entropy, None, c.rho, generator)
+        if c.name in ("apgd-t", "aa") and n_classes < 4:
+            raise ValueError(f"attack: apgd-t needs >= 4 classes, model has {n_classes}")
+        shape = (-1, *([1] * (x.dim() - 1)))
+        targeted = (c.eps, c.steps, c.norm, c.n_target_classes, c.rho)
+        # AutoAttack starts each attack from the same seed: APGD-T gets a copy of the state
+        t_generator = generator
+        if generator is not None and c.name == "aa":
+            t_generator = torch.Generator(generator.device).set_state(generator.get_state())
+        if c.name == "apgd-t":
+            x_best, x_fool, fooled = apgd_targeted(model, x, y, *targeted, generator)
+        else:
+            x_best, x_fool, fooled = apgd(
+                model, x, y, c.eps, c.steps, c.norm, cross_entropy, None, c.rho, generator
             )
-        if c.name in ("apgd-t", "aa"):
-            if (n_classes := _num_classes(model, x)) < 4:
-                raise ValueError(f"attack: apgd-t needs >= 4 classes, model has {n_classes}")
-            results.append(
-                apgd_targeted(
-                    model, x, y, c.eps, c.steps, c.norm, c.n_target_classes, c.rho, generator
-                )
-            )
-        x_best, x_fool, fooled = results[0]
-        for _, xf, fl in results[1:]:
-            x_fool = torch.where((fl & ~fooled).view(-1, *([1] * (x.dim() - 1))), xf, x_fool)
+        if c.name == "aa" and not fooled.all():
+            # APGD-T only on the points APGD-CE did not fool
+            _, xf, fl = apgd_targeted(model, x, y, *targeted, t_generator, active=~fooled)
+            x_fool = torch.where((fl & ~fooled).view(shape), xf, x_fool)
             fooled = fooled | fl
         # deviation switch: AutoAttack returns the clean input where every attack failed
         fallback = x if c.keep_clean_if_robust else x_best
-        return torch.where(fooled.view(-1, *([1] * (x.dim() - 1))), x_fool, fallback)
+        return torch.where(fooled.view(shape), x_fool, fallback)
 
 
 def _num_classes(model: nn.Module, x: Tensor) -> int:

@@ -19,11 +19,12 @@ from torch import Tensor
 def true_class_rank(logits: Tensor, y: Tensor) -> Tensor:
     """TCPR: 0-indexed position of ``y`` in the descending order of ``logits`` (no gradient).
 
-    Ties are broken against the true class (counted as ranked above it). ``[B, K] -> int64 [B]``.
+    Ties favour the true class: only strictly larger logits rank above it, so a class tied with
+    ``y`` does not push it down. ``[B, K] -> int64 [B]``.
     """
     logits = logits.detach()
     true = logits.gather(1, y[:, None])
-    return (logits > true).sum(1)  # r = |{k : z_k > z_y}| = argsort position of y
+    return (logits > true).sum(1)  # r = |{k : z_k > z_y}|
 
 
 def beta_weight(rank: Tensor, denominator: int, a: float = 1.1, b: float = 5.0) -> Tensor:

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import TensorDataset
 
-from paperzoo.atur.attacks import Attack, eval_mode, pgd, trades_inner
+from paperzoo.atur.attacks import Attack, pgd, trades_inner
 from paperzoo.atur.config import AttackConfig, CPConfig, MethodConfig, TrainSettings
 from paperzoo.atur.conformal import evaluate_splits
 from paperzoo.atur.data import Task
@@ -32,8 +32,8 @@ from paperzoo.atur.losses import (
     true_class_rank,
 )
 from paperzoo.atur.models import build_model
-from paperzoo.core.io import load_checkpoint, save_checkpoint
-from paperzoo.core.runtime import seed_everything
+from paperzoo.core.io import load_checkpoint, load_state_dict_checked, save_checkpoint
+from paperzoo.core.runtime import eval_mode, seed_everything
 from paperzoo.core.train import LossFn, TrainConfig, TrainResult, dist_info, train, unwrap
 
 
@@ -263,5 +263,5 @@ def load_model(
     model = build_model(
         meta["arch"], tuple(meta["input_shape"]), meta["num_classes"], meta["width"]
     )
-    load_checkpoint(path, model)
+    load_state_dict_checked(model, payload["state_dict"], source=str(path))
     return model.eval(), meta

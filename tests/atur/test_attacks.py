@@ -3,7 +3,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paperzoo.atur.attacks import Attack, _apgd_checkpoints, pgd
+from paperzoo.atur.attacks import (
+    Attack,
+    _apgd_checkpoints,
+    apgd,
+    apgd_targeted,
+    cross_entropy,
+    pgd,
+)
 from paperzoo.atur.bench import per_sample_pgd
 from paperzoo.atur.config import AttackConfig, parse_attack
 from paperzoo.atur.experiments import torch_threads
@@ -125,3 +132,54 @@ def test_attack_rejects_bad_inputs(tiny_cnn):
         Attack(AttackConfig())(tiny_cnn, x, y.float())
     with pytest.raises(ValueError, match="eps"):
         AttackConfig(eps=0.0)
+
+
+def test_attack_rejects_labels_outside_the_model_classes(tiny_cnn):
+    x, y = _batch()
+    for bad in (5, -1):  # tiny_cnn has K = 5
+        with pytest.raises(ValueError, match="y: labels must lie in \\[0, K\\)"):
+            Attack(AttackConfig())(tiny_cnn, x, torch.cat([y[:-1], torch.tensor([bad])]))
+
+
+class _Recorder(torch.nn.Module):
+    """Wraps a model and records the batch size of every forward."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model, self.sizes = model, []
+
+    def forward(self, x):
+        self.sizes.append(len(x))
+        return self.model(x)
+
+
+def test_aa_runs_apgd_t_only_on_points_apgd_ce_did_not_fool(tiny_cnn):
+    x, _ = _batch(32)
+    tiny_cnn.eval()
+    with torch.no_grad():
+        y = tiny_cnn(x).argmax(1)  # every point starts correctly classified
+    eps, steps = 0.05, 10
+    cfg = AttackConfig("aa", eps=eps, steps=steps, keep_clean_if_robust=True)
+    recorder = _Recorder(tiny_cnn)
+    got = Attack(cfg)(recorder, x, y, torch.Generator().manual_seed(1))
+
+    generator = torch.Generator().manual_seed(1)
+    _, ce_fool, ce_fooled = apgd(
+        tiny_cnn, x, y, eps, steps, "linf", cross_entropy, None, 0.75, generator
+    )
+    robust = (~ce_fooled).nonzero().squeeze(1)
+    assert 0 < len(robust) < len(x)  # a mixed batch, so the test means something
+    # stand-alone APGD-T on the whole batch, from the same seed (AutoAttack re-seeds each attack)
+    _, t_fool, t_fooled = apgd_targeted(
+        tiny_cnn, x, y, eps, steps, "linf", 9, 0.75, torch.Generator().manual_seed(1)
+    )
+
+    # one K probe, then APGD-CE on all points; APGD-T never sees more than the CE-robust ones
+    ce_calls = 1 + (steps + 1)
+    assert recorder.sizes[:ce_calls] == [1] + [len(x)] * (steps + 1)
+    assert max(recorder.sizes[ce_calls:]) == len(robust)
+    torch.testing.assert_close(got[ce_fooled], ce_fool[ce_fooled], rtol=0, atol=0)
+    # unfooled points: exactly what stand-alone APGD-T gives them
+    expected = torch.where(t_fooled.view(-1, 1, 1, 1), t_fool, x)[robust]
+    torch.testing.assert_close(got[robust], expected)
+    assert t_fooled[robust].any()  # APGD-T adds something here

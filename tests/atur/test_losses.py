@@ -44,6 +44,12 @@ def test_rank_is_detached_and_matches_loop():
     assert not beta_weight(rank, 7).requires_grad
 
 
+def test_true_class_rank_ties_favour_the_true_class():
+    logits = torch.tensor([[2.0, 1.0, 1.0, 0.0], [1.0, 1.0, 1.0, 3.0]])
+    # row 0: y=2 ties class 1 -> only class 0 ranks above; row 1: y=0 ties 1, 2 -> only class 3
+    assert true_class_rank(logits, torch.tensor([2, 0])).tolist() == [1, 1]
+
+
 def test_uniform_beta_gives_twice_cross_entropy():
     torch.manual_seed(1)
     logits, y = torch.randn(16, 5), torch.randint(0, 5, (16,))

@@ -1,0 +1,34 @@
+import torch
+
+from paperzoo.atur import experiments
+from paperzoo.atur.data import load_task
+
+
+def test_validation_split_is_fixed_disjoint_and_complete():
+    task = load_task("digits")
+    fit, val = experiments.validation_split(task)
+    fit2, val2 = experiments.validation_split(task)
+    n = len(task.train)
+    assert len(val) == int(experiments.VAL_FRACTION * n) and len(fit.train) + len(val) == n
+    torch.testing.assert_close(val.tensors[0], val2.tensors[0])
+    rows = {tuple(r.tolist()) for r in torch.cat([fit.train.tensors[0], val.tensors[0]]).flatten(1)}
+    assert rows == {tuple(r.tolist()) for r in task.train.tensors[0].flatten(1)}
+    assert fit.test is task.test
+
+
+def test_best_of_grid_picks_the_lr_by_validation_pss_not_test_pss(monkeypatch):
+    # test PSS favours lr 0.02, validation PSS favours lr 0.05: the test set must not decide
+    fake = {0.02: {"pss": 1.0, "val_pss": 9.0}, 0.05: {"pss": 5.0, "val_pss": 2.0}}
+    calls = []
+
+    def run_setting(regime, method, seed, lr=None, curve_points=0, validation=False):
+        calls.append((lr, validation))
+        return {**fake[lr], "lr": lr}
+
+    monkeypatch.setattr(experiments, "run_setting", run_setting)
+    regime = experiments.FULL["k10"]
+    assert experiments.best_of_grid(regime, "at", 0)["lr"] == 0.05
+    assert calls == [(0.02, True), (0.05, True)]
+    calls.clear()
+    experiments.best_of_grid(experiments.QUICK["k10"], "at", 0)  # one LR: no choice to make
+    assert calls == [(0.05, False)]
