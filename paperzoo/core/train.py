@@ -81,6 +81,17 @@ def init_distributed(device: torch.device) -> DistInfo:
     return info
 
 
+def shutdown_distributed() -> None:
+    """Leave the process group cleanly (call once at the end of a ``torchrun`` script).
+
+    Without it a rank can exit while gloo's threads still serve its peer, which aborts the
+    other process ("terminate called without an active exception").
+    """
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def unwrap(model: nn.Module) -> nn.Module:
     """The user's module inside a DDP wrapper (use it for attacks and evaluation inside a loss)."""
     return model.module if isinstance(model, DistributedDataParallel) else model

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from paperzoo.core.train import TrainConfig, dist_info, train
+from paperzoo.core.train import TrainConfig, dist_info, shutdown_distributed, train
 
 
 def main(out: Path) -> None:
@@ -43,4 +43,7 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    try:
+        main(Path(sys.argv[1]))
+    finally:
+        shutdown_distributed()
