@@ -59,6 +59,11 @@ def project(x_adv: Tensor, x: Tensor, eps: float | Tensor, norm: Norm) -> Tensor
     return (x + delta).clamp_(0.0, 1.0)
 
 
+def _linf_box(x: Tensor, eps: float) -> tuple[Tensor, Tensor]:
+    """B∞(x, ε) ∩ [0, 1] as per-coordinate bounds, so projecting onto it is one clamp."""
+    return (x - eps).clamp_(min=0.0), (x + eps).clamp_(max=1.0)
+
+
 def _direction(grad: Tensor, norm: Norm) -> Tensor:
     """Steepest-ascent direction: sign(g) for l∞, g / ‖g‖₂ for l2."""
     if norm == "linf":
@@ -136,9 +141,13 @@ def pgd(
     target = y if target is None else target
     x = x.detach()
     x_adv = _random_start(x, eps, norm, generator) if random_start else x.clone()
+    box = _linf_box(x, eps) if norm == "linf" else None
     for _ in range(steps):
         _, grad, _ = _loss_and_grad(model, x_adv, target, objective)
-        x_adv = project(x_adv + alpha * _direction(grad, norm), x, eps, norm)
+        if box is None:
+            x_adv = project(x_adv + alpha * _direction(grad, norm), x, eps, norm)
+        else:
+            x_adv = (x_adv + alpha * grad.sign_()).clamp_(*box)
     return x_adv
 
 
@@ -155,10 +164,10 @@ def trades_inner(
         p_clean = model(x).softmax(1)
     noise = torch.empty_like(x).normal_(generator=generator)
     x_start = (x + 0.001 * noise).clamp(0.0, 1.0)
-    x_adv = x_start
+    x_adv, box = x_start, _linf_box(x, eps)
     for _ in range(steps):
         _, grad, _ = _loss_and_grad(model, x_adv, p_clean, kl_to_clean)
-        x_adv = project(x_adv + alpha * grad.sign(), x, eps, "linf")
+        x_adv = (x_adv + alpha * grad.sign_()).clamp_(*box)
     return x_adv
 
 

@@ -34,6 +34,20 @@ def time_calls(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> l
     return times
 
 
+def time_pair(
+    a: Callable[[], object], b: Callable[[], object], repeats: int = 5, warmup: int = 1
+) -> tuple[list[float], list[float]]:
+    """Seconds per call of ``a`` and of ``b``, calls alternating so that drifts in machine load
+    hit both alike (use it where the two are expected to be close)."""
+    times_a: list[float] = []
+    times_b: list[float] = []
+    for _ in range(repeats):
+        times_a += time_calls(a, 1, warmup)
+        times_b += time_calls(b, 1, warmup)
+        warmup = 0
+    return times_a, times_b
+
+
 def machine_info() -> dict[str, Any]:
     """What a timing depends on: machine, threads, library versions."""
     return {

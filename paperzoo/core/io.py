@@ -1,4 +1,4 @@
-"""Atomic file writes and checkpoints that fail with clear messages."""
+"""Atomic file writes, checkpoints that fail with clear messages, and the cache folder."""
 
 from __future__ import annotations
 
@@ -11,6 +11,15 @@ from typing import IO, Any
 
 import torch
 from torch import nn
+
+CACHE_ENV = "PAPERZOO_CACHE"
+
+
+def cache_root() -> Path:
+    """Where systems cache trained models and results: ``$PAPERZOO_CACHE`` or the user cache dir."""
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get(CACHE_ENV) or user_cache_dir("paperzoo"))
 
 
 @contextmanager

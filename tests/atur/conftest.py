@@ -5,6 +5,13 @@ from paperzoo.atur.config import MethodConfig, TrainSettings
 from paperzoo.atur.data import load_task
 from paperzoo.atur.experiments import torch_threads
 from paperzoo.atur.training import train_model
+from paperzoo.core.io import CACHE_ENV
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory, monkeypatch):
+    """Cached runs go to this session's temporary folder, never the user's cache."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path_factory.getbasetemp() / "cache"))
 
 
 @pytest.fixture(scope="session")

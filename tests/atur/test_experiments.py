@@ -32,3 +32,27 @@ def test_best_of_grid_picks_the_lr_by_validation_pss_not_test_pss(monkeypatch):
     calls.clear()
     experiments.best_of_grid(experiments.QUICK["k10"], "at", 0)  # one LR: no choice to make
     assert calls == [(0.05, False)]
+
+
+def test_run_setting_caches_on_disk_and_retrains_when_the_source_changes(monkeypatch, tmp_path):
+    monkeypatch.setenv("PAPERZOO_CACHE", str(tmp_path))
+    trained = []
+
+    def train_model(task, method, settings, arch):
+        trained.append(method.method)
+        return torch.nn.Linear(1, 1), None
+
+    monkeypatch.setattr(experiments, "train_model", train_model)
+    monkeypatch.setattr(experiments, "evaluate_model", lambda *a, **k: {"pss": 1.5})
+    monkeypatch.setattr(experiments, "_RUNS", {})
+    regime = experiments.QUICK["k10"]
+    first = experiments.run_setting(regime, "at", 0)
+    key = (regime, "at", 0, regime.lr, 0, False)
+    assert experiments.run_cache_file(key).is_file()
+    monkeypatch.setattr(experiments, "_RUNS", {})  # a new process: only the disk cache is left
+    assert experiments.run_setting(regime, "at", 0) == first == {"pss": 1.5, "lr": regime.lr}
+    assert trained == ["at"]
+    monkeypatch.setattr(experiments, "_RUNS", {})
+    monkeypatch.setattr(experiments, "_source_digest", lambda: "edited")
+    experiments.run_setting(regime, "at", 0)
+    assert trained == ["at", "at"]

@@ -7,6 +7,7 @@ from PIL import Image
 from paperzoo.cli import main
 from paperzoo.core.data.fashion_mnist import DEFAULT_ROOT
 from paperzoo.core.data.placed import PlacedConfig
+from paperzoo.core.io import CACHE_ENV
 from paperzoo.core.vit import SmallViT, ViTConfig, load_small_vit, save_small_vit
 from paperzoo.core.vit import train as train_mod
 from paperzoo.tokentm.repro import SEGMENTATION, _compare
@@ -26,7 +27,7 @@ def test_train_vit_writes_a_loadable_checkpoint(tmp_path):
 
 
 def test_trained_vit_reuses_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(train_mod.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     torch.manual_seed(0)
     model = SmallViT(TINY)
     save_small_vit(train_mod.cache_path(train_mod.FULL_SPEC), model, {"test_accuracy": 0.5})

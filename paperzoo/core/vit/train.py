@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,12 +19,11 @@ import torch
 from torch import Tensor, nn
 
 from paperzoo.core.data.placed import PlacedConfig, fashion_mnist_available, make_placed
+from paperzoo.core.io import cache_root
 from paperzoo.core.runtime import seed_everything
 from paperzoo.core.train import TrainConfig, train
 from paperzoo.core.vit.load import load_small_vit, save_small_vit
 from paperzoo.core.vit.model import SmallViT, ViTConfig
-
-CACHE_ENV = "PAPERZOO_CACHE"
 
 
 @dataclass(frozen=True)
@@ -66,10 +64,8 @@ QUICK_DIGITS_SPEC = ViTTrainSpec(data=PlacedConfig(source="digits"), epochs=30, 
 
 
 def cache_dir() -> Path:
-    """``$PAPERZOO_CACHE`` or the platform's user cache dir for paperzoo, plus ``/vit``."""
-    from platformdirs import user_cache_dir
-
-    return Path(os.environ.get(CACHE_ENV) or user_cache_dir("paperzoo")) / "vit"
+    """:func:`~paperzoo.core.io.cache_root` plus ``/vit``."""
+    return cache_root() / "vit"
 
 
 def cache_path(spec: ViTTrainSpec) -> Path:
