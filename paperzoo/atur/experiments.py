@@ -2,7 +2,7 @@
 
 Quick: digits (K = 10, ε = 0.2) and digit pairs (K = 100, ε = 0.1), MLPs, evaluation PGD-20.
 Full: real data sized for a 2-core CPU (about 40 min for 3 seeds on 2 processes): Fashion-MNIST
-(K = 10) and Fashion-MNIST pairs (K = 100), 15k train / 4k test, ε = 0.1, MLP, 10 epochs,
+(K = 10, ε = 0.1) and Fashion-MNIST pairs (K = 100, ε = 0.05), 15k train / 4k test, MLP, 10 epochs,
 LR grid {0.02, 0.05} for AT and the AT-UR variants, evaluation PGD-100. An LR is picked from the
 grid by PSS on a held-out validation part of the training data, never on the test set.
 The paper's own scale (CIFAR-10/100, ResNet-18, 60 epochs) is a GPU job; the same code runs it.
@@ -53,8 +53,10 @@ QUICK = {
     "k100": Regime("digit-pairs", "mlp", 0.1, 20, 0.05, (0.05,), 3000, 2000, "pgd20"),
 }
 FULL = {
-    k: Regime(dataset, "mlp", 0.1, 10, 0.05, (0.02, 0.05), 15000, 4000, "pgd100")
-    for k, dataset in (("k10", "fashion-mnist"), ("k100", "fashion-pairs"))
+    "k10": Regime("fashion-mnist", "mlp", 0.1, 10, 0.05, (0.02, 0.05), 15000, 4000, "pgd100"),
+    # ε = 0.05 for the pairs: at ε = 0.1 PGD-AT reached 35 % clean / 18 % robust accuracy and MART
+    # collapsed to uniform outputs (1 % clean) at LR 0.05 and 0.02 alike (seed 0, measured)
+    "k100": Regime("fashion-pairs", "mlp", 0.05, 10, 0.05, (0.02, 0.05), 15000, 4000, "pgd100"),
 }
 VAL_FRACTION = 0.1  # of the training data, held out to pick the LR from a grid
 _TASKS: dict[tuple[str, int | None, int | None], Task] = {}
