@@ -211,6 +211,13 @@ def _atur_criterion(runs: list[Measurement]) -> Verdict:
             f"{k}: best AT-UR ({best}) PSS {_fmt(d_at)} vs AT ({rel:+.1%}), "
             f"{_fmt(d_sc)} vs the loss-scale control"
         )
+        # full scale also trains AT-UR on FAT and TRADES: reported, not part of the verdict
+        for base, variants in FULL_EXTRA.items():
+            for m in variants:
+                if f"{k}_{m}_pss" in runs[0]:
+                    parts[-1] += (
+                        f", {m} {_fmt(_diff(runs, f'{k}_{m}_pss', f'{k}_{base}_pss'))} vs {base}"
+                    )
         for m in (*ATUR_VARIANTS, "at", "at-scale"):
             if f"{k}_{m}_coverage" in runs[0]:
                 cov_ok &= abs(_mean(runs, f"{k}_{m}_coverage") - TARGET) <= COVERAGE_TOL

@@ -122,3 +122,17 @@ def test_bar_plot_writes_a_png(tmp_path):
     runs = _variants(0.5, seeds=2)
     (path,) = repro._variants_plot(runs, tmp_path, "quick")
     assert path == tmp_path / "atur_trades_mart.png" and path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_at_ur_reason_reports_fat_and_trades_variants_at_full_scale():
+    runs = _atur(best=8.0, control=9.5)
+    for s, r in enumerate(runs):
+        for k in ("k10", "k100"):
+            for m, pss in (("fat", 10.0), ("fat-beta-em", 9.0), ("trades", 12.0),
+                           ("trades-em", 12.5), ("trades-beta-em", 11.0)):  # fmt: skip
+                r[f"{k}_{m}_pss"] = pss + 0.01 * s
+    verdict = repro._atur_criterion(runs)
+    assert "fat-beta-em -1.00 ± 0.00 vs fat" in verdict.reason
+    assert "trades-em +0.50 ± 0.00 vs trades" in verdict.reason
+    assert verdict.status == "reproduced"  # the extras do not enter the verdict
+    assert "fat" not in repro._atur_criterion(_atur(best=8.0, control=9.5)).reason
