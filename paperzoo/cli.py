@@ -119,7 +119,7 @@ def _split_targets(targets: tuple[str, ...]) -> tuple[list[str], set[str]]:
 def reproduce(targets: tuple[str, ...], quick: bool, seeds: int | None, out: Path) -> None:
     """Run each system's registered headline experiments and write the report."""
     from paperzoo.core.io import ensure_writable_dir
-    from paperzoo.core.report import run_claim, write_report
+    from paperzoo.core.report import headline_text, run_claim, write_report
 
     ensure_writable_dir(out)
     keys, names = _split_targets(targets)
@@ -149,9 +149,7 @@ def reproduce(targets: tuple[str, ...], quick: bool, seeds: int | None, out: Pat
     report = write_report(results, out, scale, n_seeds)
     table = Table("claim", "our measurement", "verdict")
     for r in results:
-        headline = r.runs[0].get(r.repro.headline) if r.runs else None
-        shown = "—" if headline is None else f"{r.repro.headline} = {headline:.4g} {r.repro.unit}"
-        table.add_row(r.repro.qualified_name, shown, r.status)
+        table.add_row(r.repro.qualified_name, headline_text(r), r.status)
     console.print(table)
     console.print(f"report: {report}  (also {out / 'index.html'})")
     failed = [r for r in results if r.error]

@@ -36,14 +36,12 @@ class Summary:
         def fmt(v: float) -> str:
             return f"{v:.4g}"
 
-        text = fmt(self.mean)
+        unit = f" {unit}" if unit else ""
         if deterministic:
-            text += " (deterministic)"
-        elif self.n > 1:
-            text += f" ± {fmt(self.half_width)} (95% CI, n={self.n})"
-        else:
-            text += " (n=1, no CI)"
-        return f"{text} {unit}".rstrip()
+            return f"{fmt(self.mean)}{unit} (deterministic)"
+        if self.n > 1:
+            return f"{fmt(self.mean)} ± {fmt(self.half_width)}{unit} (95% CI, n={self.n})"
+        return f"{fmt(self.mean)}{unit} (n=1, no CI)"
 
 
 def summarise(values: list[float]) -> Summary:
@@ -117,14 +115,18 @@ def write_report(results: list[ClaimResult], out_dir: Path, scale: Scale, n_seed
     return md_path
 
 
+def headline_text(r: ClaimResult) -> str:
+    """``name = mean ± CI unit`` of the claim's headline value over its seeds ("—" if none)."""
+    repro = r.repro
+    if not r.runs or repro.headline not in r.runs[0]:
+        return "—"
+    summary = summarise([run[repro.headline] for run in r.runs])
+    return f"{repro.headline} = {summary.format(repro.unit, deterministic=not repro.stochastic)}"
+
+
 def _row(r: ClaimResult, scale: Scale, n_seeds: int, out_dir: Path) -> dict[str, Any]:
     repro = r.repro
-    if r.runs and repro.headline in r.runs[0]:
-        summary = summarise([run[repro.headline] for run in r.runs])
-        measured = summary.format(repro.unit, deterministic=not repro.stochastic)
-        measured = f"{repro.headline} = {measured}"
-    else:
-        measured = "—"
+    measured = headline_text(r)
     reason = r.verdict.reason if r.verdict else (r.error or "")
     return {
         "claim": repro.claim,

@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from paperzoo.core.registry import Reproduction, Verdict
-from paperzoo.core.report import run_claim, summarise, write_report
+from paperzoo.core.report import headline_text, run_claim, summarise, write_report
 
 
 def _criterion(runs):
@@ -53,6 +53,16 @@ def test_run_claim_uses_every_seed_and_computes_verdict(tmp_path):
     deterministic = run_claim(_repro(measure, stochastic=False), "quick", 3, tmp_path, lambda: None)
     assert len(deterministic.runs) == 1
     assert deterministic.verdict.status == "not reproduced"
+
+
+def test_headline_text_is_the_mean_over_seeds_not_the_first_seed(tmp_path):
+    result = run_claim(
+        _repro(lambda seed, scale: {"value": 1.0 + seed}), "quick", 3, tmp_path, list
+    )
+    half = stats.t.ppf(0.975, 2) * stats.sem([1.0, 2.0, 3.0])
+    assert headline_text(result) == f"value = 2 ± {half:.4g} u (95% CI, n=3)"
+    broken = run_claim(_repro(lambda seed, scale: {"x": 1.0}), "quick", 1, tmp_path, list)
+    assert headline_text(broken) == "—"
 
 
 def test_errors_are_recorded_not_raised(tmp_path):
