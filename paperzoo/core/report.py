@@ -53,6 +53,8 @@ def summarise(values: list[float]) -> Summary:
     mean = sum(finite) / n
     if n == 1:
         return Summary(mean, math.nan, 1)
+    if len(set(finite)) == 1:  # exact: no rounding residue from the mean
+        return Summary(finite[0], 0.0, n)
     sd = math.sqrt(sum((v - mean) ** 2 for v in finite) / (n - 1))
     return Summary(mean, float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n), n)
 
