@@ -38,10 +38,8 @@ def test_summarise_matches_student_t():
     assert s.half_width == pytest.approx(stats.t.ppf(0.975, 2) * sem)
     assert math.isnan(summarise([3.0]).half_width)
     assert summarise([math.nan]).n == 0
-    assert (
-        summarise([0.05, 0.05, 0.05]) == summarise([0.05] * 3)
-        and summarise([0.05] * 3).half_width == 0
-    )
+    same = summarise([0.05] * 3)  # identical values: exact mean, zero half-width
+    assert (same.mean, same.half_width, same.n) == (0.05, 0.0, 3)
 
 
 def test_run_claim_uses_every_seed_and_computes_verdict(tmp_path):
