@@ -19,6 +19,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from torch.utils.data import TensorDataset
 from paperzoo.atur.config import CPConfig, MethodConfig, TrainSettings, parse_attack
 from paperzoo.atur.data import Task, load_task
 from paperzoo.atur.training import evaluate_model, train_model
+from paperzoo.core.data.fashion_mnist import ROOT_ENV
 from paperzoo.core.io import atomic_write, cache_root
 
 
@@ -67,6 +69,7 @@ _RESULT_MODULES = (
 )  # fmt: skip
 
 
+@cache  # the source does not change within a process
 def _source_digest() -> str:
     here = Path(__file__).parent
     h = hashlib.sha256(torch.__version__.encode())
@@ -77,7 +80,7 @@ def _source_digest() -> str:
 
 def run_cache_file(key: tuple[Any, ...]) -> Path:
     """Where the result of the setting ``key`` is cached on disk."""
-    data_dir = os.environ.get("PAPERZOO_FASHION_MNIST", "")
+    data_dir = os.environ.get(ROOT_ENV, "")
     digest = hashlib.sha256(f"{key!r}|{data_dir}|{_source_digest()}".encode()).hexdigest()
     return cache_root() / "atur" / "runs" / f"{digest[:32]}.json"
 
@@ -103,13 +106,8 @@ def torch_threads(n: int) -> Iterator[None]:
 def _task(regime: Regime) -> Task:
     key = (regime.dataset, regime.n_train, regime.n_test)
     if key not in _TASKS:
-        _TASKS[key] = load_task(
-            regime.dataset,
-            os.environ.get("PAPERZOO_FASHION_MNIST"),
-            regime.n_train,
-            regime.n_test,
-            seed=0,
-        )
+        # root None: the core loader reads $PAPERZOO_FASHION_MNIST, else Debian's folder
+        _TASKS[key] = load_task(regime.dataset, None, regime.n_train, regime.n_test, seed=0)
     return _TASKS[key]
 
 
