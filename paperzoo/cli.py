@@ -70,10 +70,23 @@ def cli() -> None:
     show_default=True,
     help="Report folder whose results.json gives each claim's last verdict.",
 )
-def list_systems(out: Path) -> None:
+@click.option(
+    "--markdown",
+    is_flag=True,
+    help="Print the README's systems table and the results table of --out's results.json.",
+)
+def list_systems(out: Path, markdown: bool) -> None:
     """Systems, one line each, with the verdicts of their claims from the last report."""
     from paperzoo.core.report import read_statuses
+    from paperzoo.core.tables import results_table, systems_table
 
+    if markdown:
+        click.echo(systems_table())
+        results = out / "results.json"
+        if results.is_file():
+            click.echo("")
+            click.echo(results_table(results))
+        return
     statuses = read_statuses(out)
     table = Table("system", "what it does", "claims (last verdict)")
     for key in registry.system_keys():
@@ -86,6 +99,20 @@ def list_systems(out: Path) -> None:
             )
         table.add_row(key, registry.system_title(key), status)
     console.print(table)
+
+
+def _scale(quick: bool, scale: str | None) -> registry.Scale:
+    if quick and scale not in (None, "quick"):
+        raise ValueError(f"scale: --quick contradicts --scale {scale}")
+    return registry.Scale.parse(scale or ("quick" if quick else "full"))
+
+
+SCALE_OPTION = click.option(
+    "--scale",
+    type=click.Choice([s.value for s in registry.Scale]),
+    default=None,
+    help="smoke (seconds, for tests), quick, or full [default: full; --quick = --scale quick].",
+)
 
 
 def _split_targets(targets: tuple[str, ...]) -> tuple[list[str], set[str]]:
@@ -102,7 +129,15 @@ def _split_targets(targets: tuple[str, ...]) -> tuple[list[str], set[str]]:
 
 @cli.command()
 @click.argument("targets", nargs=-1, metavar="[KEY | KEY.CLAIM]...")
-@click.option("--quick", is_flag=True, help="Small-scale run (all landed systems in <= 10 min).")
+@click.option("--quick", is_flag=True, help="Small-scale run (all systems in <= 10 min).")
+@SCALE_OPTION
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes that run the claims' cached experiments first (same cache folder).",
+)
 @click.option(
     "--seeds",
     type=click.IntRange(min=1),
@@ -116,8 +151,16 @@ def _split_targets(targets: tuple[str, ...]) -> tuple[list[str], set[str]]:
     show_default=True,
     help="Folder for report.md, index.html, results.json and plots.",
 )
-def reproduce(targets: tuple[str, ...], quick: bool, seeds: int | None, out: Path) -> None:
+def reproduce(
+    targets: tuple[str, ...],
+    quick: bool,
+    scale: str | None,
+    jobs: int,
+    seeds: int | None,
+    out: Path,
+) -> None:
     """Run each system's registered headline experiments and write the report."""
+    from paperzoo.core.experiments import run_calls
     from paperzoo.core.io import ensure_writable_dir
     from paperzoo.core.report import headline_text, run_claim, write_report
 
@@ -131,9 +174,20 @@ def reproduce(targets: tuple[str, ...], quick: bool, seeds: int | None, out: Pat
         claims = [r for r in claims if r.qualified_name in names]
     if not claims:
         raise ValueError("reproduce: no registered claims for " + (", ".join(keys) or "any system"))
-    scale: registry.Scale = "quick" if quick else "full"
-    n_seeds = seeds or (1 if quick else 3)
+    run_scale = _scale(quick, scale)
+    n_seeds = seeds or run_scale.pick(smoke=1, quick=1, full=3)
     total = sum(n_seeds if r.stochastic else 1 for r in claims)
+    if jobs > 1:
+        calls = [
+            call
+            for r in claims
+            if r.plan is not None
+            for seed in (range(n_seeds) if r.stochastic else [0])
+            for call in r.plan(seed, run_scale)
+        ]
+        with err_console.status(f"running {len(calls)} experiments in {jobs} processes"):
+            for call, error in run_calls(calls, jobs):
+                err_console.print(f"experiment {call.describe()} failed in a worker: {error}")
     results = []
     columns = [
         TextColumn("{task.description}"),
@@ -145,8 +199,10 @@ def reproduce(targets: tuple[str, ...], quick: bool, seeds: int | None, out: Pat
         task = progress.add_task("reproducing", total=total)
         for repro in claims:
             progress.update(task, description=f"reproducing {repro.qualified_name}")
-            results.append(run_claim(repro, scale, n_seeds, out, lambda: progress.advance(task)))
-    report = write_report(results, out, scale, n_seeds)
+            results.append(
+                run_claim(repro, run_scale, n_seeds, out, lambda: progress.advance(task))
+            )
+    report = write_report(results, out, run_scale, n_seeds)
     table = Table("claim", "our measurement", "verdict")
     for r in results:
         table.add_row(r.repro.qualified_name, headline_text(r), r.status)
@@ -164,6 +220,7 @@ def reproduce(targets: tuple[str, ...], quick: bool, seeds: int | None, out: Pat
 @cli.command()
 @click.argument("keys", nargs=-1, metavar="[KEY]...")
 @click.option("--quick", is_flag=True, help="Fewer repeats and smaller inputs.")
+@SCALE_OPTION
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -171,29 +228,34 @@ def reproduce(targets: tuple[str, ...], quick: bool, seeds: int | None, out: Pat
     show_default=True,
     help="JSON file with machine, threads, versions, medians, ratio.",
 )
-def bench(keys: tuple[str, ...], quick: bool, out: Path) -> None:
+def bench(keys: tuple[str, ...], quick: bool, scale: str | None, out: Path) -> None:
     """Run registered benchmarks: each against its baseline, in the same run."""
-    from paperzoo.core.bench import bench_record, write_bench_json
+    from paperzoo.core.bench import run_benchmark, write_bench_json
     from paperzoo.core.io import ensure_writable_dir
 
     ensure_writable_dir(out.parent)
     benches = registry.benchmarks(list(keys))
     if not benches:
         raise ValueError("bench: no registered benchmarks for " + (", ".join(keys) or "any system"))
+    run_scale = _scale(quick, scale)
     records = []
-    table = Table("benchmark", "ours (median)", "baseline (median)", "speed-up")
+    table = Table("benchmark", "ours (median)", "baseline (median)", "speed-up", "machine")
     with err_console.status("benchmarking") as status:
         for b in benches:
             status.update(f"benchmarking {b.qualified_name}")
-            record = bench_record(b, b.run(quick))
+            record = run_benchmark(b, run_scale)
             records.append(record)
+            load = record["load"]
             table.add_row(
                 b.qualified_name,
                 f"{record['ours']['label']}: {record['ours']['median_s'] * 1e3:.1f} ms",
                 f"{record['baseline']['label']}: {record['baseline']['median_s'] * 1e3:.1f} ms",
                 f"{record['speedup']:.2f}x",
+                f"BUSY ({load['others_share']:.0%} others)" if load["busy"] else "idle",
             )
     console.print(table)
+    if any(r["load"]["busy"] for r in records):
+        err_console.print("warning: other processes loaded the machine; rerun on an idle one")
     console.print(
         f"threads: {records[0]['threads']}, torch {records[0]['torch']}; json: "
         f"{write_bench_json(records, out)}"

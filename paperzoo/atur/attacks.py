@@ -1,9 +1,11 @@
 """Evasion attacks on [0, 1] inputs: PGD (l∞, l2), FGSM, APGD-CE, APGD-T and their ensemble.
 
 PGD: Madry et al. 2018. APGD: Croce & Hein, "Reliable evaluation of adversarial robustness with an
-ensemble of diverse parameter-free attacks", ICML 2020 (Alg. 1, DLR loss Eq. (6), targeted DLR).
-The model is put in eval mode while attacking and its flags restored afterwards; normalisation
-belongs inside the model. Every random start takes a ``torch.Generator``.
+ensemble of diverse parameter-free attacks", ICML 2020 (Alg. 1; APGD-T maximises the targeted
+DLR loss). The model is put in eval mode while attacking and its flags restored afterwards;
+normalisation belongs inside the model. Every random start takes a ``torch.Generator``.
+Inputs must be torch tensors on the model's device and in its dtype (numpy is refused, not
+converted: only the caller knows which device and precision the model runs in).
 """
 
 from __future__ import annotations
@@ -20,18 +22,48 @@ from paperzoo.core.runtime import eval_mode
 Objective = Callable[[Tensor, Tensor], Tensor]  # (logits [B, K], target) -> per-sample loss [B]
 
 
+def _require_tensor(value: object, name: str) -> None:
+    if not isinstance(value, Tensor):
+        hint = " (convert with torch.from_numpy)" if type(value).__module__ == "numpy" else ""
+        raise TypeError(f"{name}: expected a torch.Tensor, got {type(value).__name__}{hint}")
+
+
 def check_inputs(x: Tensor, y: Tensor) -> None:
-    """Boundary check: float images in [0, 1] and int64 labels of matching batch size."""
+    """Boundary check: float images ``[B, ...]`` in [0, 1], integer labels ``[B]`` on x's device."""
+    _require_tensor(x, "x")
+    _require_tensor(y, "y")
     if not torch.is_floating_point(x):
         raise ValueError(f"x: inputs must be a float tensor in [0, 1], got dtype {x.dtype}")
+    if x.dim() < 2:
+        raise ValueError(f"x: expected a batch [B, ...], got shape {tuple(x.shape)}")
     if x.numel() and (not torch.isfinite(x).all() or x.min() < 0 or x.max() > 1):
         raise ValueError(
             f"x: inputs must lie in [0, 1] (normalise inside the model), got range "
             f"[{float(x.min()):.4g}, {float(x.max()):.4g}]"
         )
-    if y.dtype != torch.long or y.shape != x.shape[:1]:
+    if y.dtype == torch.bool or y.is_floating_point() or y.is_complex():
+        raise ValueError(f"y: labels must be integer class indices, got dtype {y.dtype}")
+    if y.shape != x.shape[:1]:
+        raise ValueError(f"y: labels must have shape {tuple(x.shape[:1])}, got {tuple(y.shape)}")
+    if y.device != x.device:
+        raise ValueError(f"y: on device {y.device} but x is on {x.device}")
+
+
+def check_model_inputs(model: nn.Module, x: Tensor) -> None:
+    """Boundary check: ``x`` on the device and in the dtype of the model's first float parameter."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
+    param = next((p for p in model.parameters() if p.is_floating_point()), None)
+    if param is None:
+        return
+    if x.device != param.device:
         raise ValueError(
-            f"y: labels must be int64 of shape {tuple(x.shape[:1])}, got {y.dtype} {tuple(y.shape)}"
+            f"x: on device {x.device} but the model's parameters are on {param.device}"
+        )
+    if x.dtype != param.dtype:
+        raise ValueError(
+            f"x: dtype {x.dtype} differs from the model's parameters ({param.dtype}); "
+            f"pass x.to({param.dtype})"
         )
 
 
@@ -101,14 +133,6 @@ def cross_entropy(logits: Tensor, y: Tensor) -> Tensor:
 def kl_to_clean(logits: Tensor, p_clean: Tensor) -> Tensor:
     """KL(p_clean ‖ softmax(logits)) per sample: TRADES' inner maximisation objective."""
     return (p_clean * (p_clean.clamp_min(1e-12).log() - F.log_softmax(logits, 1))).sum(1)
-
-
-def dlr_loss(logits: Tensor, y: Tensor) -> Tensor:
-    """Untargeted DLR: −(z_y − max_{k≠y} z_k) / (z_π1 − z_π3 + 1e-12); needs K ≥ 3."""
-    z_sorted = logits.sort(1, descending=True).values
-    z_y = logits.gather(1, y[:, None]).squeeze(1)
-    z_other = logits.masked_fill(F.one_hot(y, logits.shape[1]).bool(), -torch.inf).amax(1)
-    return -(z_y - z_other) / (z_sorted[:, 0] - z_sorted[:, 2] + 1e-12)
 
 
 def targeted_dlr_loss(logits: Tensor, y_and_t: Tensor) -> Tensor:
@@ -305,7 +329,8 @@ def apgd_targeted(
 class Attack:
     """``Attack(cfg)(model, x, y, generator=None) -> x_adv``: validates once, then attacks.
 
-    The model is in eval mode during the attack and its flags are restored afterwards.
+    The model is in eval mode during the attack and its flags are restored afterwards. ``x`` and
+    ``y`` are torch tensors on the model's device, ``x`` in its dtype; ``y`` any integer dtype.
     """
 
     def __init__(self, cfg: AttackConfig) -> None:
@@ -315,6 +340,8 @@ class Attack:
         self, model: nn.Module, x: Tensor, y: Tensor, generator: torch.Generator | None = None
     ) -> Tensor:
         check_inputs(x, y)
+        check_model_inputs(model, x)
+        y = y.long()
         with eval_mode(model):
             n_classes = _num_classes(model, x)
             check_labels(y, n_classes)

@@ -17,7 +17,7 @@ from paperzoo.atur.config import AttackConfig, MethodConfig
 from paperzoo.atur.models import build_model
 from paperzoo.atur.training import make_loss
 from paperzoo.core.bench import time_calls, time_pair
-from paperzoo.core.registry import BenchResult, benchmark
+from paperzoo.core.registry import BenchResult, Scale, benchmark
 from paperzoo.core.runtime import choose_device
 from paperzoo.core.train import TrainConfig, train
 
@@ -55,13 +55,13 @@ def _input_gradients(model: nn.Module, x: Tensor, y: Tensor, passes: int) -> Non
         torch.autograd.grad(F.cross_entropy(model(x_grad), y, reduction="sum"), x_grad)
 
 
-@benchmark(key="atur", name="pgd10", description="PGD-10 l∞ (ε=8/255) on a small CNN, 28×28 inputs")
-def bench_pgd(quick: bool) -> BenchResult:
+@benchmark(name="pgd10", description="PGD-10 l∞ (ε=8/255) on a small CNN, 28×28 inputs")
+def bench_pgd(scale: Scale) -> BenchResult:
     device = choose_device()
-    n = 128 if quick else 512
+    n = scale.pick(smoke=16, quick=128, full=512)
     model, x, y = _inputs(n, device)
     ours = Attack(AttackConfig("pgd", eps=EPS, steps=STEPS))
-    repeats = 5 if quick else 11
+    repeats = scale.pick(smoke=1, quick=5, full=11)
 
     def run_ours() -> Tensor:
         return ours(model, x, y, torch.Generator(device).manual_seed(0))
@@ -70,7 +70,8 @@ def bench_pgd(quick: bool) -> BenchResult:
         import torchattacks
     except ImportError:
         label = "per-sample PGD loop"
-        k = 16 if quick else 64  # time a slice and scale to the batch: the loop is linear in n
+        # time a slice and scale to the batch: the loop is linear in n
+        k = scale.pick(smoke=4, quick=16, full=64)
         ours_s, slice_s = time_pair(
             run_ours, lambda: per_sample_pgd(model, x[:k], y[:k], EPS, EPS / 4, STEPS), repeats
         )
@@ -97,13 +98,12 @@ def bench_pgd(quick: bool) -> BenchResult:
 
 
 @benchmark(
-    key="atur",
     name="at_epoch",
     description="one PGD-10 AT epoch vs (steps+1) standard epochs, small CNN",
 )
-def bench_at_epoch(quick: bool) -> BenchResult:
+def bench_at_epoch(scale: Scale) -> BenchResult:
     device = choose_device()
-    n = 512 if quick else 2048
+    n = scale.pick(smoke=128, quick=512, full=2048)
     _, x, y = _inputs(n, device)
     data = TensorDataset(x.cpu(), y.cpu())
     cfg = TrainConfig(epochs=1, batch_size=128, seed=0, device=str(device))
@@ -113,7 +113,7 @@ def bench_at_epoch(quick: bool) -> BenchResult:
     def epoch(loss_fn):  # fresh model each call: timings do not depend on earlier updates
         return lambda: train(build_model("cnn", (1, 28, 28), 10), data, loss_fn, cfg)
 
-    repeats = 2 if quick else 5
+    repeats = scale.pick(smoke=1, quick=2, full=5)
     at_s = time_calls(epoch(at_loss), repeats)
     std_s = time_calls(epoch(std_loss), repeats)
     scaled = [(STEPS + 1) * t for t in std_s]

@@ -1,6 +1,6 @@
 """Frozen, validated configs for attacks, AT-UR training methods and conformal prediction.
 
-Defaults are the paper's (arXiv:2405.08886, as summarised in the method notes atur.md §1.2-1.4);
+Defaults are the paper's (arXiv:2405.08886, as summarised in docs/atur.md §2);
 every departure from the paper or its official code is a switch.
 """
 
@@ -216,12 +216,18 @@ class TrainSettings:
 
 @dataclass(frozen=True)
 class CPConfig:
-    """Split conformal prediction, as in the paper's evaluation (notes §1.4).
+    """Split conformal prediction, as in the paper's evaluation (docs/atur.md §2.4).
 
     ``score``: ``thr`` (LAC; not in the paper), ``aps`` or ``raps``. ``randomized`` APS/RAPS draw
     one U(0, 1) per sample. ``quantile``: ``finite-sample`` takes the ⌈(n+1)(1−α)⌉-th smallest
     calibration score (paper text); ``code`` is ``np.quantile(s, 1−α, 'higher')`` (official code).
     ``cal_fraction`` 0.2 gives the paper's calibration:test = 1:4; ``n_splits`` splits per seed.
+    ``set_rule`` (non-randomised APS/RAPS only): ``exclusive`` keeps the classes with score ≤ q̂,
+    the exact counterpart of the calibration score, so often empty (then the top class unless
+    ``allow_zero_sets``). ``inclusive`` (default) adds the class whose cumulative mass crosses q̂:
+    Romano et al.'s non-randomised set, what the official APS/RAPS code that the paper's
+    evaluation copies returns (``#{s ≤ τ} + 1`` classes), and MAPIE's default; never empty,
+    coverage ≥ exclusive's ≥ 1 − α.
     """
 
     score: ScoreName = "aps"
@@ -234,6 +240,7 @@ class CPConfig:
     quantile: Literal["finite-sample", "code"] = "finite-sample"
     cal_fraction: float = 0.2
     n_splits: int = 5
+    set_rule: Literal["inclusive", "exclusive"] = "inclusive"
 
     def __post_init__(self) -> None:
         if self.score not in ("thr", "aps", "raps"):
@@ -250,3 +257,5 @@ class CPConfig:
             raise ValueError(f"cal_fraction must lie in (0, 1), got {self.cal_fraction!r}")
         if self.n_splits < 1:
             raise ValueError(f"n_splits must be >= 1, got {self.n_splits!r}")
+        if self.set_rule not in ("inclusive", "exclusive"):
+            raise ValueError(f"set_rule must be 'inclusive' or 'exclusive', got {self.set_rule!r}")

@@ -1,26 +1,21 @@
-"""Experiment regimes (quick and full) and one cached train-then-evaluate run per setting.
+"""Experiment regimes (smoke, quick and full) and one cached train-then-evaluate run per setting.
 
-Quick: digits (K = 10, ε = 0.2) and digit pairs (K = 100, ε = 0.1), MLPs, evaluation PGD-20.
+Smoke (tests): digits subsets, two epochs, PGD-5. Quick: digits (K = 10, ε = 0.2) and digit
+pairs (K = 100, ε = 0.1), MLPs, evaluation PGD-20.
 Full: real data sized for a 2-core CPU (about 40 min for 3 seeds on 2 processes): Fashion-MNIST
 (K = 10, ε = 0.1) and Fashion-MNIST pairs (K = 100, ε = 0.05), 15k train / 4k test, MLP, 10 epochs,
 LR grid {0.02, 0.05} for AT and the AT-UR variants, evaluation PGD-100. An LR is picked from the
 grid by PSS on a held-out validation part of the training data, never on the test set.
 The paper's own scale (CIFAR-10/100, ResNet-18, 60 epochs) is a GPU job; the same code runs it.
-Every number in the reproductions comes from :func:`run_setting`, whose results are cached on
-disk under ``cache_root()/atur/runs``, keyed by the setting and a digest of this package's
-source, so an interrupted report resumes and an edit to the method retrains.
+Every number in the reproductions comes from :func:`run_setting`, an experiment cached through
+:mod:`paperzoo.core.experiments` (keyed by the setting, the code, the library versions and the
+dataset folder), so an interrupted report resumes, an edit to the method retrains, and
+``paperzoo reproduce atur --jobs N`` trains in N processes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -30,7 +25,9 @@ from paperzoo.atur.config import CPConfig, MethodConfig, TrainSettings, parse_at
 from paperzoo.atur.data import Task, load_task
 from paperzoo.atur.training import evaluate_model, train_model
 from paperzoo.core.data.fashion_mnist import ROOT_ENV
-from paperzoo.core.io import atomic_write, cache_root
+from paperzoo.core.experiments import ExperimentCall, experiment
+from paperzoo.core.registry import Scale
+from paperzoo.core.runtime import torch_threads
 
 
 @dataclass(frozen=True)
@@ -50,6 +47,10 @@ class Regime:
     batch_size: int = 128
 
 
+SMOKE = {
+    "k10": Regime("digits", "mlp", 0.2, 2, 0.05, (0.05,), 300, 200, "pgd5", n_splits=2),
+    "k100": Regime("digit-pairs", "mlp", 0.1, 2, 0.05, (0.05,), 300, 200, "pgd5", n_splits=2),
+}
 QUICK = {
     "k10": Regime("digits", "mlp", 0.2, 30, 0.05, (0.05,), None, None, "pgd20"),
     "k100": Regime("digit-pairs", "mlp", 0.1, 20, 0.05, (0.05,), 3000, 2000, "pgd20"),
@@ -62,45 +63,11 @@ FULL = {
 }
 VAL_FRACTION = 0.1  # of the training data, held out to pick the LR from a grid
 _TASKS: dict[tuple[str, int | None, int | None], Task] = {}
-_RUNS: dict[tuple[Any, ...], dict[str, Any]] = {}
-#: the modules whose code decides a run's numbers (the cache key digests their source)
-_RESULT_MODULES = (
-    "attacks", "config", "conformal", "data", "experiments", "losses", "models", "training",
-)  # fmt: skip
 
 
-@cache  # the source does not change within a process
-def _source_digest() -> str:
-    here = Path(__file__).parent
-    h = hashlib.sha256(torch.__version__.encode())
-    for name in _RESULT_MODULES:
-        h.update((here / f"{name}.py").read_bytes())
-    return h.hexdigest()
-
-
-def run_cache_file(key: tuple[Any, ...]) -> Path:
-    """Where the result of the setting ``key`` is cached on disk."""
-    data_dir = os.environ.get(ROOT_ENV, "")
-    digest = hashlib.sha256(f"{key!r}|{data_dir}|{_source_digest()}".encode()).hexdigest()
-    return cache_root() / "atur" / "runs" / f"{digest[:32]}.json"
-
-
-def regimes(scale: str) -> dict[str, Regime]:
-    """The regimes of a scale (``quick`` or ``full``)."""
-    if scale not in ("quick", "full"):
-        raise ValueError(f"scale must be 'quick' or 'full', got {scale!r}")
-    return QUICK if scale == "quick" else FULL
-
-
-@contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Temporarily set torch's intra-op threads (tiny models run fastest on one thread)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+def regimes(scale: Scale) -> dict[str, Regime]:
+    """The regimes of a scale."""
+    return Scale.parse(scale).pick(smoke=SMOKE, quick=QUICK, full=FULL)
 
 
 def _task(regime: Regime) -> Task:
@@ -123,6 +90,7 @@ def validation_split(task: Task) -> tuple[Task, TensorDataset]:
     return replace(task, train=TensorDataset(x[fit], y[fit])), TensorDataset(x[val], y[val])
 
 
+@experiment(code=("paperzoo.atur", "paperzoo.core"), env=(ROOT_ENV,))
 def run_setting(
     regime: Regime,
     method: str,
@@ -131,8 +99,7 @@ def run_setting(
     curve_points: int = 0,
     validation: bool = False,
 ) -> dict[str, Any]:
-    """Train ``method`` on the regime's task with ``seed`` and evaluate it (cached in memory and on
-    disk, see :func:`run_cache_file`).
+    """Train ``method`` on the regime's task with ``seed`` and evaluate it (cached).
 
     Returns :func:`evaluate_model`'s metrics plus ``lr``: APS, α = 0.1, calibration on attacked
     data (and ``cleancal_*`` with clean calibration), ``n_splits`` 1:4 splits. With
@@ -140,35 +107,23 @@ def run_setting(
     ``val_pss`` (same evaluation on that part) is added.
     """
     lr = regime.lr if lr is None else lr
-    key = (regime, method, seed, lr, curve_points, validation)
-    if key in _RUNS:
-        return _RUNS[key]
-    cached = run_cache_file(key)
-    if cached.is_file():
-        _RUNS[key] = json.loads(cached.read_text())
-    else:
-        task, val = validation_split(_task(regime)) if validation else (_task(regime), None)
-        settings = TrainSettings(
-            epochs=regime.epochs,
-            batch_size=regime.batch_size,
-            lr=lr,
-            attack_eps=regime.eps,
-            seed=seed,
-        )
-        threads = 1 if regime.arch == "mlp" else torch.get_num_threads()
-        with torch_threads(threads):
-            model, _ = train_model(task, MethodConfig(method), settings, arch=regime.arch)
-            attack = parse_attack(regime.eval_attack, regime.eps)
-            cp = CPConfig(n_splits=regime.n_splits)
-            metrics = evaluate_model(
-                model, task.test, attack, cp, seed=seed, curve_points=curve_points
-            )
-            if val is not None:
-                metrics["val_pss"] = evaluate_model(model, val, attack, cp, seed=seed)["pss"]
-        _RUNS[key] = {**metrics, "lr": lr}
-        with atomic_write(cached) as handle:
-            json.dump(_RUNS[key], handle)
-    return _RUNS[key]
+    task, val = validation_split(_task(regime)) if validation else (_task(regime), None)
+    settings = TrainSettings(
+        epochs=regime.epochs,
+        batch_size=regime.batch_size,
+        lr=lr,
+        attack_eps=regime.eps,
+        seed=seed,
+    )
+    threads = 1 if regime.arch == "mlp" else torch.get_num_threads()
+    with torch_threads(threads):
+        model, _ = train_model(task, MethodConfig(method), settings, arch=regime.arch)
+        attack = parse_attack(regime.eval_attack, regime.eps)
+        cp = CPConfig(n_splits=regime.n_splits)
+        metrics = evaluate_model(model, task.test, attack, cp, seed=seed, curve_points=curve_points)
+        if val is not None:
+            metrics["val_pss"] = evaluate_model(model, val, attack, cp, seed=seed)["pss"]
+    return {**metrics, "lr": lr}
 
 
 def best_of_grid(regime: Regime, method: str, seed: int) -> dict[str, Any]:
@@ -177,7 +132,16 @@ def best_of_grid(regime: Regime, method: str, seed: int) -> dict[str, Any]:
     Selection uses :func:`validation_split`'s held-out training data only; the returned test
     metrics never drive the choice. A one-LR grid needs no choice and trains on all the data.
     """
+    runs = [run_setting(*args, **kwargs) for args, kwargs in _grid(regime, method, seed)]
+    return min(runs, key=lambda r: r.get("val_pss", 0.0))
+
+
+def _grid(regime: Regime, method: str, seed: int) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
     if len(regime.lr_grid) == 1:
-        return run_setting(regime, method, seed, regime.lr_grid[0])
-    runs = [run_setting(regime, method, seed, lr, validation=True) for lr in regime.lr_grid]
-    return min(runs, key=lambda r: r["val_pss"])
+        return [((regime, method, seed, regime.lr_grid[0]), {})]
+    return [((regime, method, seed, lr), {"validation": True}) for lr in regime.lr_grid]
+
+
+def grid_calls(regime: Regime, method: str, seed: int) -> list[ExperimentCall]:
+    """The :func:`run_setting` calls :func:`best_of_grid` reads (one per LR of the grid)."""
+    return [run_setting.call(*args, **kwargs) for args, kwargs in _grid(regime, method, seed)]

@@ -2,7 +2,7 @@
 
 Paper: Liu et al., "The Pitfalls and Promise of Conformal Inference Under Adversarial Attacks",
 ICML 2024, arXiv:2405.08886. We had no verified equation numbering for the paper, so each formula's
-comment names it (``# Eq. AT-UR weight``) and points to the method notes (atur.md §1.2); baselines
+comment names it (``# Eq. AT-UR weight``) and points to docs/atur.md §2.2; baselines
 cite their own papers (TRADES: Zhang et al. 2019; MART: Wang et al. 2020; FAT: Xu et al. 2021).
 Logits are ``[B, K]``, labels ``int64 [B]``; per-sample functions return ``[B]``.
 """
@@ -76,7 +76,7 @@ def trades_loss(
 ) -> Tensor:
     """TRADES: mean_i w_i·[CE(f(x_i), y_i) + β·KL(f(x_i) ‖ f(x̃_i))] (scalar).
 
-    ``weight`` multiplies both terms per sample, as in the paper's TRADES-Beta (§5).
+    ``weight`` multiplies both terms per sample, as in the paper's TRADES-Beta (docs/atur.md §2.3).
     """
     per_sample = F.cross_entropy(logits_clean, y, reduction="none") + beta * kl_per_sample(
         logits_clean, logits_adv

@@ -7,11 +7,13 @@ data, 1:4 splits. Verdicts are computed from the measured numbers only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from paperzoo.atur.experiments import best_of_grid, regimes, run_setting
+from paperzoo.atur.experiments import best_of_grid, grid_calls, regimes, run_setting
+from paperzoo.core.experiments import ExperimentCall
 from paperzoo.core.plot import new_figure, save_figure
 from paperzoo.core.registry import Measurement, Scale, Verdict, reproduction
 from paperzoo.core.report import Summary, summarise
@@ -117,9 +119,16 @@ def _pitfall_plot(runs: list[Measurement], out: Path, scale: Scale) -> list[Path
     )
 
 
+def _plan_methods(*methods: str) -> Callable[[int, Scale], list[ExperimentCall]]:
+    def plan(seed: int, scale: Scale) -> list[ExperimentCall]:
+        return [run_setting.call(r, m, seed) for r in regimes(scale).values() for m in methods]
+
+    return plan
+
+
 @reproduction(
-    key="atur",
     name="pitfall",
+    title="standard training gives uninformative sets under attack",
     claim="Abstract and Fig. 2 study: 'existing CP methods do not produce informative prediction "
     "sets under the "
     "commonly used l∞-norm bounded attack if the model is not adversarially trained'. Measured: "
@@ -129,6 +138,7 @@ def _pitfall_plot(runs: list[Measurement], out: Path, scale: Scale) -> list[Path
     "informative sets",
     headline="k10_std_pss_over_k",
     criterion=_pitfall_criterion,
+    plan=_plan_methods("standard", "at"),
     plot=_pitfall_plot,
 )
 def measure_pitfall(seed: int, scale: Scale) -> Measurement:
@@ -175,14 +185,15 @@ def _variants_plot(runs: list[Measurement], out: Path, scale: Scale) -> list[Pat
 
 
 @reproduction(
-    key="atur",
     name="trades_mart",
+    title="TRADES/MART give larger sets than PGD-AT",
     claim="Abstract and Table 1: AT variants that raise robust accuracy (TRADES, MART) 'often' "
     "give larger "
     "prediction sets than plain PGD-AT under PGD-100 (APS, α = 0.1, attacked calibration).",
     paper_value="CIFAR-100 PSS: AT 23.79, TRADES 27.60, MART 28.37; CIFAR-10: 3.10 / 3.31 / 3.81",
     headline="k100_trades_pss",
     criterion=_variants_criterion,
+    plan=_plan_methods("at", "trades", "mart"),
     plot=_variants_plot,
 )
 def measure_trades_mart(seed: int, scale: Scale) -> Measurement:
@@ -255,9 +266,25 @@ def _atur_plot(runs: list[Measurement], out: Path, scale: Scale) -> list[Path]:
     return _bar_plot(runs, out, "at_ur", groups, "PSS (APS, PGD; LR by validation PSS)")
 
 
+def _extra(scale: Scale) -> list[str]:
+    full = [m for base, ms in FULL_EXTRA.items() for m in (base, *ms)]
+    return scale.pick(smoke=[], quick=[], full=full)
+
+
+def _plan_at_ur(seed: int, scale: Scale) -> list[ExperimentCall]:
+    return [
+        call
+        for regime in regimes(scale).values()
+        for call in [
+            *(c for m in ("at", "at-scale", *ATUR_VARIANTS) for c in grid_calls(regime, m, seed)),
+            *(run_setting.call(regime, m, seed) for m in _extra(scale)),
+        ]
+    ]
+
+
 @reproduction(
-    key="atur",
     name="at_ur",
+    title="AT-UR shrinks prediction sets vs AT",
     claim="Table 3: AT-UR (Beta-weighted CE on the true-class rank and/or entropy minimisation "
     "during AT) shrinks prediction sets at the same coverage; the gain appears for K >= 100. We "
     "add a loss-scale control (AT loss × batch-mean Beta weight); each method's LR is picked "
@@ -267,14 +294,14 @@ def _atur_plot(runs: list[Measurement], out: Path, scale: Scale) -> list[Path]:
     "CIFAR-10: 3.10 → 3.05-3.11 (flat)",
     headline="k100_best_atur_rel_pss",
     criterion=_atur_criterion,
+    plan=_plan_at_ur,
     plot=_atur_plot,
 )
 def measure_at_ur(seed: int, scale: Scale) -> Measurement:
     out: Measurement = {}
-    extra = [m for base, ms in FULL_EXTRA.items() for m in (base, *ms)] if scale == "full" else []
     for k, regime in regimes(scale).items():
         runs = {m: best_of_grid(regime, m, seed) for m in ("at", "at-scale", *ATUR_VARIANTS)}
-        runs |= {m: run_setting(regime, m, seed) for m in extra}
+        runs |= {m: run_setting(regime, m, seed) for m in _extra(scale)}
         for method, r in runs.items():
             for m in ("pss", "pss_sd", "coverage", "robust_acc", "clean_acc", "lr"):
                 out[f"{k}_{method}_{m}"] = r[m]

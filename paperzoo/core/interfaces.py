@@ -12,8 +12,9 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
+from paperzoo.core.classifier import Classifier, SupportedModel, as_classifier
 from paperzoo.core.runtime import eval_mode
 
 
@@ -40,21 +41,28 @@ class Metric(ABC):
 
     def __call__(
         self,
-        model: nn.Module,
+        model: SupportedModel,
         x_batch: Tensor | np.ndarray,
         y_batch: Tensor | np.ndarray | None = None,
         a_batch: Tensor | np.ndarray | None = None,
         device: str | torch.device | None = None,
     ) -> MetricResult:
-        """Validate inputs (numpy or torch, [B, C, H, W] images) and score each sample."""
+        """Validate inputs (numpy or torch, [B, C, H, W] images) and score each sample.
+
+        ``model``: any classifier :func:`~paperzoo.core.classifier.as_classifier` accepts (an
+        ``nn.Module`` returning logits or ``.logits``, or a ViT adapter). ``device``: the model's.
+        """
+        classifier = as_classifier(model)
         x = _as_tensor(x_batch, "x_batch", torch.float32)
-        if x.ndim != 4:
-            raise ValueError(f"x_batch must be [B, C, H, W], got shape {tuple(x.shape)}")
+        if x.ndim != 4 or x.shape[0] == 0:
+            raise ValueError(f"x_batch must be [B, C, H, W], B >= 1, got shape {tuple(x.shape)}")
         if not torch.isfinite(x).all():
             raise ValueError("x_batch contains NaN or inf")
         if a_batch is None:
             raise ValueError("a_batch: salience maps are required")
         a = _as_tensor(a_batch, "a_batch", torch.float32)
+        if a.ndim < 2:
+            raise ValueError(f"a_batch must be [B, H, W], [B, h, w] or [B, N], got {list(a.shape)}")
         if a.shape[0] != x.shape[0]:
             raise ValueError(f"a_batch has {a.shape[0]} maps for {x.shape[0]} images")
         if not torch.isfinite(a).all():
@@ -62,28 +70,30 @@ class Metric(ABC):
         y = None
         if y_batch is not None:
             y = _as_tensor(y_batch, "y_batch", None)
-            if torch.is_floating_point(y) or torch.is_complex(y):
+            if torch.is_floating_point(y) or y.dtype == torch.bool:
                 raise ValueError(f"y_batch must hold integer class indices, got dtype {y.dtype}")
             y = y.long()
         if y is not None and y.shape != (x.shape[0],):
             raise ValueError(f"y_batch must be [B] = [{x.shape[0]}], got {tuple(y.shape)}")
-        if device is None:
-            device = next(model.parameters(), torch.empty(0)).device
-        with torch.no_grad(), eval_mode(model):
+        device = classifier.device if device is None else device
+        with torch.no_grad(), eval_mode(classifier.module):
             return self._compute(
-                model, x.to(device), None if y is None else y.to(device), a.to(device)
+                classifier, x.to(device), None if y is None else y.to(device), a.to(device)
             )
 
     @abstractmethod
-    def _compute(self, model: nn.Module, x: Tensor, y: Tensor | None, a: Tensor) -> MetricResult:
+    def _compute(self, model: Classifier, x: Tensor, y: Tensor | None, a: Tensor) -> MetricResult:
         """The metric's math on validated tensors (``y`` None = the predicted class)."""
 
 
 def _as_tensor(value: Tensor | np.ndarray, name: str, dtype: torch.dtype | None) -> Tensor:
+    """``value`` as a real tensor (numpy copied only if not contiguous), cast to ``dtype``."""
     if isinstance(value, np.ndarray):
-        value = torch.from_numpy(value)
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold real numbers, got numpy dtype {value.dtype}")
+        value = torch.from_numpy(np.ascontiguousarray(value))  # negative strides: copy
     if not isinstance(value, Tensor):
-        raise ValueError(
-            f"{name} must be a torch tensor or numpy array, got {type(value).__name__}"
-        )
+        raise TypeError(f"{name} must be a torch tensor or numpy array, got {type(value).__name__}")
+    if value.is_complex():
+        raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
     return value if dtype is None else value.to(dtype)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -33,6 +34,9 @@ def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        umask = os.umask(0o022)  # read the umask (it can only be read by setting it)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the final file open()'s mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -62,6 +66,32 @@ def save_checkpoint(
     return path
 
 
+def load_weights_only(path: str | Path, map_location: str | torch.device = "cpu") -> Any:
+    """``torch.load(path, weights_only=True)``; a file it refuses gives one ``ValueError`` line.
+
+    Files holding pickled Python objects are refused, never unpickled: the message says to re-save
+    the ``state_dict`` instead (torch's own message advises ``weights_only=False``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint: no such file {path}")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # torch raises several unrelated types for a damaged file
+        text = str(err)
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+        if found:
+            raise ValueError(
+                f"checkpoint: {path} holds a pickled Python object ({found[1]}), not only tensors; "
+                "paperzoo loads weights only: save the model's state_dict() instead"
+            ) from err
+        text = text.split("WeightsUnpickler error:")[-1]  # drop torch's advice to unpickle
+        line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        first = re.split(r"\.\s", line, maxsplit=1)[0]  # first sentence
+        detail = f"{type(err).__name__}: {first}" if first else type(err).__name__
+        raise ValueError(f"checkpoint: {path} is corrupt or not a torch file ({detail})") from err
+
+
 def load_checkpoint(
     path: str | Path, model: nn.Module | None = None, map_location: str | torch.device = "cpu"
 ) -> dict[str, Any]:
@@ -70,13 +100,7 @@ def load_checkpoint(
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a corrupt file or
     mismatched keys/shapes (naming them).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint: no such file {path}")
-    try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # torch raises several unrelated types for a damaged file
-        raise ValueError(f"checkpoint: {path} is corrupt or not a torch file ({err})") from err
+    payload = load_weights_only(path, map_location)
     if not isinstance(payload, dict) or "state_dict" not in payload:
         raise ValueError(f"checkpoint: {path} has no 'state_dict' (not a paperzoo checkpoint)")
     if model is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from paperzoo.core.io import atomic_write, ensure_writable_dir
 from paperzoo.core.registry import Measurement, Reproduction, Scale, Verdict
 
 RESULTS_FILE = "results.json"
+DEFAULT_QUICK_BUDGET_S = 60.0  # a new system's claims at quick scale, empty cache, 2 cores
+TOTAL_QUICK_BUDGET_S = 600.0  # `paperzoo reproduce --quick` for every system
 
 
 @dataclass(frozen=True)
@@ -76,15 +79,16 @@ class ClaimResult:
 
 
 def regenerate_command(repro: Reproduction, scale: Scale, n_seeds: int) -> str:
-    quick = " --quick" if scale == "quick" else ""
+    flag = scale.pick(smoke=" --scale smoke", quick=" --quick", full="")
     seeds = f" --seeds {n_seeds}" if repro.stochastic else ""
-    return f"paperzoo reproduce {repro.qualified_name}{quick}{seeds}"
+    return f"paperzoo reproduce {repro.qualified_name}{flag}{seeds}"
 
 
 def run_claim(
     repro: Reproduction, scale: Scale, n_seeds: int, out_dir: Path, on_run: Callable[[], None]
 ) -> ClaimResult:
     """Measure one claim over seeds, judge it, draw its figures; errors are recorded, not raised."""
+    scale = Scale.parse(scale)
     seeds = list(range(n_seeds)) if repro.stochastic else [0]
     result = ClaimResult(repro, seeds)
     start = time.perf_counter()
@@ -106,6 +110,7 @@ def run_claim(
 
 def write_report(results: list[ClaimResult], out_dir: Path, scale: Scale, n_seeds: int) -> Path:
     """Write ``report.md``, ``index.html`` and ``results.json`` into ``out_dir``; return the md."""
+    scale = Scale.parse(scale)
     ensure_writable_dir(out_dir)
     rows = [_row(r, scale, n_seeds, out_dir) for r in results]
     _write_json(results, rows, out_dir / RESULTS_FILE, scale, n_seeds)
@@ -117,23 +122,49 @@ def write_report(results: list[ClaimResult], out_dir: Path, scale: Scale, n_seed
     return md_path
 
 
-def headline_text(r: ClaimResult) -> str:
+def headline_text(r: ClaimResult, with_name: bool = True) -> str:
     """``name = mean ± CI unit`` of the claim's headline value over its seeds ("—" if none)."""
     repro = r.repro
     if not r.runs or repro.headline not in r.runs[0]:
         return "—"
     summary = summarise([run[repro.headline] for run in r.runs])
-    return f"{repro.headline} = {summary.format(repro.unit, deterministic=not repro.stochastic)}"
+    text = summary.format(repro.unit, deterministic=not repro.stochastic)
+    return f"{repro.headline} = {text}" if with_name else text
+
+
+def quick_budget_s(key: str) -> float:
+    """Seconds the system's claims may take at quick scale, from an empty cache on 2 cores.
+
+    A system states its own as ``QUICK_BUDGET_S`` in ``<key>/repro.py``; the default is
+    :data:`DEFAULT_QUICK_BUDGET_S`. The report flags a system over its budget, and the whole
+    quick report over :data:`TOTAL_QUICK_BUDGET_S`.
+    """
+    module = sys.modules.get(f"paperzoo.{key}.repro")
+    return float(getattr(module, "QUICK_BUDGET_S", DEFAULT_QUICK_BUDGET_S))
+
+
+def time_budgets(results: list[ClaimResult], scale: Scale) -> list[dict[str, Any]]:
+    """Per system: wall time of its claims in this run, its budget (quick scale only)."""
+    seconds: dict[str, float] = {}
+    for r in results:
+        seconds[r.repro.key] = seconds.get(r.repro.key, 0.0) + r.seconds
+    rows = []
+    for key, spent in seconds.items():
+        budget = quick_budget_s(key) if scale == Scale.QUICK else math.nan
+        rows.append({"system": key, "seconds": spent, "budget_s": budget, "over": spent > budget})
+    return rows
 
 
 def _row(r: ClaimResult, scale: Scale, n_seeds: int, out_dir: Path) -> dict[str, Any]:
     repro = r.repro
-    measured = headline_text(r)
     reason = r.verdict.reason if r.verdict else (r.error or "")
     return {
+        "system": repro.key,
+        "title": repro.title,
         "claim": repro.claim,
         "paper": repro.paper_value,
-        "measured": measured,
+        "measured": headline_text(r),
+        "ours": headline_text(r, with_name=False),
         "verdict": r.status,
         "reason": reason,
         "command": regenerate_command(repro, scale, n_seeds),
@@ -162,6 +193,23 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _budget_lines(results: list[ClaimResult], scale: Scale) -> list[str]:
+    rows = time_budgets(results, scale)
+    total = sum(row["seconds"] for row in rows)
+    if scale != Scale.QUICK:
+        return [f"Wall time: {total:.0f} s."]
+    parts = [
+        f"{row['system']} {row['seconds']:.0f} s / {row['budget_s']:.0f} s"
+        + (" **over budget**" if row["over"] else "")
+        for row in rows
+    ]
+    over = " **over budget**" if total > TOTAL_QUICK_BUDGET_S else ""
+    return [
+        f"Wall time {total:.0f} s of the {TOTAL_QUICK_BUDGET_S:.0f} s quick budget{over} "
+        f"(per system: {'; '.join(parts)})."
+    ]
+
+
 def _markdown(results: list[ClaimResult], rows: list[dict[str, Any]], scale: Scale, n: int) -> str:
     lines = [
         "# paperzoo reproduction report",
@@ -169,49 +217,86 @@ def _markdown(results: list[ClaimResult], rows: list[dict[str, Any]], scale: Sca
         f"Scale: **{scale}**, seeds per stochastic claim: **{n}**. Made by `paperzoo reproduce`; "
         "every number below was measured in this run and every verdict computed from it.",
         "",
-        "| claim | paper | our measurement | verdict | command |",
+        *_budget_lines(results, scale),
+        "",
+        "| system | claim | paper | ours | verdict |",
         "|---|---|---|---|---|",
     ]
     for row in rows:
-        verdict = f"**{row['verdict']}** — {row['reason']}"
-        cells = [row["claim"], row["paper"], row["measured"], verdict, f"`{row['command']}`"]
+        cells = [row["system"], row["title"], row["paper"], row["ours"], f"**{row['verdict']}**"]
         lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
     for r, row in zip(results, rows, strict=True):
-        lines += ["", f"## {r.repro.qualified_name}", "", r.repro.claim, ""]
+        lines += ["", f"## {r.repro.qualified_name}: {r.repro.title}", "", r.repro.claim, ""]
+        lines.append(f"- paper: {row['paper']}")
+        lines.append(f"- verdict: **{row['verdict']}** — {row['reason']}")
         lines += [f"- {name}: {value}" for name, value in _details(r)]
         lines.append(f"- wall time: {r.seconds:.1f} s")
+        lines.append(f"- regenerate: `{row['command']}`")
         if r.error:
             lines.append(f"- error: `{r.error}`")
         lines += [f"\n![{fig}]({fig})" for fig in row["figures"]]
     return "\n".join(lines) + "\n"
 
 
+VERDICT_COLOURS = {
+    "reproduced": "#2e7d32",
+    "partial": "#ef6c00",
+    "not reproduced": "#c62828",
+    "error": "#555555",
+}
+
+
+def _chip(verdict: str) -> str:
+    colour = VERDICT_COLOURS.get(verdict, "#555555")
+    return f"<span class='chip' style='background:{colour}'>{html.escape(verdict)}</span>"
+
+
 def _html(results: list[ClaimResult], rows: list[dict[str, Any]], scale: Scale, n: int) -> str:
     esc = html.escape
-    colour = {"reproduced": "#2e7d32", "partial": "#ef6c00", "not reproduced": "#c62828"}
+    counts = {v: sum(row["verdict"] == v for row in rows) for v in VERDICT_COLOURS}
+    tally = " ".join(f"{_chip(v)} {c}" for v, c in counts.items() if c)
+    budget = "".join(_budget_lines(results, scale)).replace("**", "")
     body = [
         "<h1>paperzoo reproduction report</h1>",
-        f"<p>Scale: <b>{esc(scale)}</b>, seeds per stochastic claim: <b>{n}</b>. Every number was "
-        "measured in this run and every verdict computed from it.</p>",
-        "<table><tr><th>claim</th><th>paper</th><th>our measurement</th><th>verdict</th>"
-        "<th>command</th></tr>",
+        f"<p>Scale <b>{esc(str(scale))}</b>, {n} seed(s) per stochastic claim. Every number was "
+        "measured in this run and every verdict computed from it by the claim's criterion. "
+        f"{esc(budget)}</p>",
+        f"<p>{tally}</p>",
+        "<table class='summary'><tr><th>claim</th><th>paper</th><th>ours (mean ± 95% CI)</th>"
+        "<th>verdict</th></tr>",
     ]
-    for row in rows:
-        c = colour.get(row["verdict"], "#555")
+    system = None
+    for i, row in enumerate(rows):
+        if row["system"] != system:
+            system = row["system"]
+            body.append(f"<tr class='system'><th colspan='4'>{esc(system)}</th></tr>")
         body.append(
-            f"<tr><td>{esc(row['claim'])}</td><td>{esc(row['paper'])}</td>"
-            f"<td>{esc(row['measured'])}</td><td><b style='color:{c}'>{esc(row['verdict'])}</b>"
-            f"<br>{esc(row['reason'])}</td><td><code>{esc(row['command'])}</code></td></tr>"
+            f"<tr><td><a href='#claim-{i}'>{esc(row['title'])}</a></td><td>{esc(row['paper'])}</td>"
+            f"<td>{esc(row['ours'])}</td><td>{_chip(row['verdict'])}</td></tr>"
         )
-    body.append("</table>")
-    for r, row in zip(results, rows, strict=True):
-        body.append(f"<h2>{esc(r.repro.qualified_name)}</h2><ul>")
+    body.append("</table><h2>Claims</h2>")
+    for i, (r, row) in enumerate(zip(results, rows, strict=True)):
+        body.append(
+            f"<details id='claim-{i}'><summary>{_chip(row['verdict'])} "
+            f"<b>{esc(r.repro.qualified_name)}</b> — {esc(row['title'])}</summary>"
+            f"<p>{esc(row['claim'])}</p><p><b>Paper:</b> {esc(row['paper'])}<br>"
+            f"<b>Verdict:</b> {esc(row['reason'])}</p><ul>"
+        )
         body += [f"<li>{esc(k)}: {esc(v)}</li>" for k, v in _details(r)]
-        body.append(f"<li>wall time: {r.seconds:.1f} s</li></ul>")
-        body += [f"<img src='{esc(fig)}' style='max-width:720px'>" for fig in row["figures"]]
+        body.append(f"<li>wall time: {r.seconds:.1f} s</li>")
+        body.append(f"<li>regenerate: <code>{esc(row['command'])}</code></li></ul>")
+        if r.error:
+            body.append(f"<pre>{esc(r.error)}</pre>")
+        body += [f"<img src='{esc(fig)}' alt='{esc(fig)}'>" for fig in row["figures"]]
+        body.append("</details>")
     style = (
-        "body{font-family:sans-serif;max-width:1200px;margin:auto}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px;vertical-align:top}"
+        "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;"
+        "padding:6px 8px;text-align:left;vertical-align:top}tr.system th{background:#f0f3f7;"
+        "font-size:1.05em}.chip{color:#fff;border-radius:10px;padding:1px 9px;font-size:.85em;"
+        "white-space:nowrap}details{border:1px solid #ddd;border-radius:6px;margin:8px 0;"
+        "padding:6px 10px}summary{cursor:pointer}img{max-width:100%;display:block;margin:8px 0}"
+        "a{color:#1a4f8b;text-decoration:none}"
     )
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>paperzoo report</title>"
@@ -223,8 +308,9 @@ def _write_json(
     results: list[ClaimResult], rows: list[dict[str, Any]], path: Path, scale: Scale, n: int
 ) -> None:
     payload = {
-        "scale": scale,
+        "scale": str(scale),
         "seeds": n,
+        "time_budgets": time_budgets(results, scale),
         "claims": [
             {
                 "name": r.repro.qualified_name,

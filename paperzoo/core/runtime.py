@@ -52,3 +52,16 @@ def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
     finally:
         for module, flag in flags:
             module.training = flag
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Temporarily set torch's intra-op threads (tiny models run fastest on one thread)."""
+    if n < 1:
+        raise ValueError(f"threads must be >= 1, got {n!r}")
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from paperzoo.core.bench import time_calls
-from paperzoo.core.registry import BenchResult, benchmark
+from paperzoo.core.registry import BenchResult, Scale, benchmark
 from paperzoo.neutronstar.scan import build_from_options
 from paperzoo.neutronstar.tov import (
     MassRadiusCurve,
@@ -90,17 +90,19 @@ def compare(
 
 
 @benchmark(
-    key="neutronstar",
     name="fit_eos_mass_radius",
     description=(
         f"PDM fit + EOS table + {N_STARS}-star M–R curve with Λ at m0 = {M0:g} MeV "
         "(target < 2 s), vs the same with a scipy solve_ivp TOV per star"
     ),
 )
-def run(quick: bool) -> BenchResult:
+def run(scale: Scale) -> BenchResult:
     def build() -> TabulatedEOS:
         return build_from_options(M0)
 
     return compare(
-        build, repeats=2 if quick else 5, baseline_repeats=1 if quick else 2, n_stars=N_STARS
+        build,
+        repeats=scale.pick(smoke=1, quick=2, full=5),
+        baseline_repeats=scale.pick(smoke=1, quick=1, full=2),
+        n_stars=scale.pick(smoke=8, quick=N_STARS, full=N_STARS),
     )

@@ -33,7 +33,7 @@ def mev4_to_mevfm3(p_mev4: float) -> float:
 
 @dataclass(frozen=True)
 class PDMInputs:
-    """Vacuum and saturation inputs of the parity doublet model (notes A4; all overridable).
+    """Vacuum and saturation inputs of the PDM (docs/neutronstar.md §2.4; all overridable).
 
     Sources: m_N, m_Nstar, m_pi, m_omega, m_rho: PDG (isospin-averaged, rounded as in
     Minamikawa, Kojo, Harada, PRC 103 045205); f_pi = 92.4 MeV (PDG f_π/√2); n0, E/A − m_N, K:

@@ -1,9 +1,9 @@
 """Mean-field PDM equation of state: robust field solver, EOS tables, consistency checks.
 
-Paper: arXiv:2404.04786 (Gao, Yan, Harada); solver and β-equilibrium as in the method notes A3;
+Paper: arXiv:2404.04786 (Gao, Yan, Harada); solver and β-equilibrium as in docs/neutronstar.md §2.2;
 crossover interpolation as in Minamikawa, Kojo, Harada, PRC 103, 045205 (2021), Sec. IV.
 
-Solver (notes A3, "pitfall"): a plain root finder on (σ, ω, ρ) jumps to an unphysical branch
+Solver (docs/neutronstar.md §2.3): a plain root finder on (σ, ω, ρ) jumps to an unphysical branch
 (σ > f_π). Here, for every μ_B on the grid at once (vectorised), the reduced pressure P̃(σ) —
 ω, ρ (and μ_e for β-equilibrium) solved at fixed σ — is scanned on σ ∈ (0, 1.02 f_π], the
 global maximum is bracketed, and the σ equation dP̃/dσ = 0 is solved there by a safeguarded
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 _N_SIGMA_SCAN = 40  # σ grid for bracketing the global pressure maximum
-_SIGMA_MAX = 1.02  # scan window (0, 1.02 f_π] (notes A3)
+_SIGMA_MAX = 1.02  # scan window (0, 1.02 f_π] (docs/neutronstar.md §2.3)
 _LEPTON_MASSES = np.array([M_ELECTRON, M_MUON])
 _MIXING_HOMOTOPY = (0.0, 0.25, 0.5, 0.75, 1.0)
 _COARSE_STRIDE = 10  # σ scan on every 10th μ_B point, Newton continuation in between
@@ -54,7 +54,7 @@ class MeanFieldState:
     n_baryon: Array  # [4, N] densities of (p, n, p*, n*)
     n_lepton: Array  # [2, N] densities of (e, μ)
     pressure: Array
-    energy_density: Array  # from the energy functional, independent of P (see notes A3)
+    energy_density: Array  # from the energy functional, independent of P (docs/neutronstar.md §2.2)
     residual: Array  # max |field equation| / (g_ω n_B + m_π² f_π), dimensionless
 
 
@@ -145,7 +145,8 @@ def _thermo(
     """Pressure, energy density [MeV⁴], baryon gas and lepton densities [2, ...] at u."""
     sigma, omega, rho, mu_e = u
     gas = pdm.baryon_gas(sigma, omega, rho, mu_b - mu_e, mu_b, params)
-    p_b = -pdm.grand_potential_from_gas(sigma, omega, rho, gas, params)  # P = −Ω (notes A3)
+    # P = −Ω, docs/neutronstar.md §2.2
+    p_b = -pdm.grand_potential_from_gas(sigma, omega, rho, gas, params)
     eps_b = pdm.energy_density(sigma, omega, rho, gas, params)
     if beta:
         n_lep, _, p_lep, e_lep = _leptons(mu_e)
@@ -371,7 +372,7 @@ def pdm_eos_table(
     matter: Matter = "beta",
     n_min: float = 0.04,
 ) -> EOSTable:
-    """PDM EOS on a uniform μ_B grid spanning n_B ≈ [n_min, n_max] fm⁻³ (notes A3).
+    """PDM EOS on a uniform μ_B grid spanning n_B ≈ [n_min, n_max] fm⁻³ (docs/neutronstar.md §2.2).
 
     matter: "beta" (β-equilibrated, charge-neutral npeμ + N*) or "symmetric". A first-order
     transition (σ jump) is located by bisection and both coexisting states are inserted at μ_c
@@ -478,14 +479,14 @@ def consistency_report(table: EOSTable, h: float = 1e-2) -> dict[str, float]:
     }
 
 
-# --- high-density continuations (notes A5) --------------------------------------------------------
+# --- high-density continuations (docs/neutronstar.md §2.6) ----------------------------------------
 
 
 @dataclass(frozen=True)
 class CSS:
-    """Constant speed of sound above n_transition_n0·n0: P − P_t = c_s²(ε − ε_t) (notes A5).
+    """Constant c_s² above n_transition_n0·n0: P − P_t = c_s²(ε − ε_t) (docs/neutronstar.md §2.6).
 
-    # deviation: stand-in for the paper's crossover to NJL quark matter (documented in the notes).
+    # deviation: stand-in for the paper's crossover to NJL quark matter (docs/neutronstar.md §3.1).
     """
 
     c_s2: float = 0.5
@@ -505,7 +506,7 @@ class QuarkCSS:
     Defaults chosen so that the crossover from the PDM (L0 = 57.7 MeV) is causal and stable for
     m0 = 700–900 MeV (checked on a (c_s², μ_U, P_U) grid); other m0 may need other values.
 
-    # deviation: replaces the paper's three-flavour NJL CFL quark matter (notes A5); n(μ_U) is
+    # deviation: stands in for the paper's NJL quark matter (docs/neutronstar.md §3.1); n(μ_U) is
     the crossover's upper density n_U, so P(μ) = P_U + n_U μ_U s/(1+s)[(μ/μ_U)^((1+s)/s) − 1].
     """
 

@@ -1,4 +1,4 @@
-"""Fit of the PDM parameters to vacuum and saturation properties (notes A4).
+"""Fit of the PDM parameters to vacuum and saturation properties (docs/neutronstar.md §2.4).
 
 Paper: arXiv:2404.04786 (Gao, Yan, Harada); fitting conditions as in Minamikawa, Kojo, Harada,
 PRC 103, 045205 (2021), Sec. II–III.
@@ -26,7 +26,7 @@ from paperzoo.neutronstar.pdm import PDMParams
 __all__ = ["PDMParams", "fit_pdm", "saturation_properties", "symmetric_state", "energy_per_baryon"]
 
 _SIGMA_GRID = 4000  # σ0 scan points for bracketing the K condition
-_SIGMA_MAX = 1.02  # σ window (0, 1.02 f_π] for the global-minimum checks (notes A3)
+_SIGMA_MAX = 1.02  # σ window (0, 1.02 f_π] of the ground-state checks, docs/neutronstar.md §2.3
 
 
 @dataclass(frozen=True)
@@ -106,12 +106,13 @@ def fit_pdm(
     inputs: PDMInputs | None = None,
     L0: float | None | EllipsisType = ...,
 ) -> PDMParams:
-    """Fit (μ̄², λ4, λ6, g_ω) to n0, E/A, P(n0) = 0, K; g_ρ to S0; λ_ωρ to L0 (notes A4).
+    """Fit (μ̄², λ4, λ6, g_ω) to n0, E/A, P(n0) = 0, K; g_ρ to S0; λ_ωρ to L0.
 
     L0: slope of the symmetry energy [MeV]; ``...`` (default) takes ``inputs.L0``; None means no
     ω–ρ mixing (λ_ωρ = 0, g_ρ from S0 alone). Raises ValueError naming m0 if no root is found.
     Among several roots the physical one is kept: σ0 a stable global minimum at n0, a stable
     vacuum, g_ω² > 0; if several remain, the largest σ0 (the branch connected to the vacuum).
+    Conditions and closed forms: docs/neutronstar.md §2.4.
     """
     inp = PDMInputs() if inputs is None else inputs
     if not isinstance(inp, PDMInputs):

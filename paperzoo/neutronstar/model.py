@@ -1,6 +1,7 @@
-"""High-level PDM EOS builder: fit → β-equilibrium table → continuation → crust (notes A3–A5).
+"""High-level PDM EOS builder: fit → β-equilibrium table → continuation → crust.
 
-Paper: arXiv:2404.04786 (Gao, Yan, Harada). One call from m0 to a TabulatedEOS for the TOV solver.
+Paper: arXiv:2404.04786 (Gao, Yan, Harada); method in docs/neutronstar.md §2. One call from m0 to a
+TabulatedEOS for the TOV solver.
 """
 
 from __future__ import annotations

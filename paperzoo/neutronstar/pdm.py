@@ -3,7 +3,7 @@
 Paper: B. Gao, Y. Yan, M. Harada, "Reconciling the HESS J1731-347 constraints with Parity doublet
 model", arXiv:2404.04786 (v1). Method reference: T. Minamikawa, T. Kojo, M. Harada, PRC 103,
 045205 (2021), arXiv:2011.13684 (mean-field PDM with σ⁶ term); ω–ρ mixing as in Kong, Minamikawa,
-Harada, PRC 108, 055206 (2023). Equation comments cite the method notes, sections A2–A4.
+Harada, PRC 108, 055206 (2023). Equation comments cite docs/neutronstar.md §2.
 
 Units: natural (ħ = c = 1), every quantity a power of MeV: fields σ, ω, ρ and masses in MeV,
 densities in MeV³, pressures and energy densities in MeV⁴. Arrays broadcast against each other;
@@ -36,7 +36,7 @@ IS_PROTON = np.array([True, False, True, False])
 class PDMParams:
     """Mean-field PDM parameters (MeV; couplings dimensionless; lambda6 in MeV⁻²).
 
-    g_rho couples ρ to τ/2 (notes A4); lambda_omega_rho multiplies (g_ω ω)²(g_ρ ρ)².
+    g_rho couples ρ to τ/2 (docs/neutronstar.md §3.1); lambda_omega_rho multiplies (g_ω ω)²(g_ρ ρ)².
     """
 
     m0: float
@@ -91,7 +91,7 @@ def _series(x: Array, first_power: int, coeffs: tuple[float, ...]) -> Array:
 
 
 def fermi_scalar_density(k: ArrayLike, m: ArrayLike) -> Array:
-    """n_s = (m/2π²)[k E − m² ln((k+E)/m)] = (m/π²)∫_0^k p²/E dp (notes A3)."""
+    """n_s = (m/2π²)[k E − m² ln((k+E)/m)] = (m/π²)∫_0^k p²/E dp (docs/neutronstar.md §2.2)."""
     k, m = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(m, dtype=float))
     x = k / m
     e = np.hypot(k, m)
@@ -127,13 +127,13 @@ def fermi_energy_density(k: ArrayLike, m: ArrayLike) -> Array:
     return ((2 * k**3 + m * m * k) * e - m**4 * np.arcsinh(k / m)) / (8 * np.pi**2)
 
 
-# --- masses and vacuum identities (notes A2) ------------------------------------------------------
+# --- masses and vacuum identities (docs/neutronstar.md §2.1) --------------------------------------
 
 
 def baryon_masses(sigma: ArrayLike, m0: float, g1: float, g2: float) -> tuple[Array, Array]:
     """(m_+, m_-) = ½[√((g1+g2)²σ² + 4m0²) ∓ (g1 − g2)σ]: N(939) and N*(1535) masses."""
     sigma = np.asarray(sigma, dtype=float)
-    root = np.sqrt((g1 + g2) ** 2 * sigma**2 + 4 * m0**2)  # Eq. (A2) mass eigenvalues
+    root = np.sqrt((g1 + g2) ** 2 * sigma**2 + 4 * m0**2)  # Eq. (N1), docs/neutronstar.md §2.1
     return 0.5 * (root - (g1 - g2) * sigma), 0.5 * (root + (g1 - g2) * sigma)
 
 
@@ -180,7 +180,7 @@ def vacuum_sigma_mass(lambda4: float, lambda6: float, f_pi: float, m_pi: float) 
 def meson_potential(
     sigma: ArrayLike, mu2bar: float, lambda4: float, lambda6: float, f_pi: float, m_pi: float
 ) -> Array:
-    """V(σ) = −½μ̄²σ² + ¼λ4σ⁴ − ⅙λ6σ⁶ − m_π² f_π σ (notes A2)."""
+    """V(σ) = −½μ̄²σ² + ¼λ4σ⁴ − ⅙λ6σ⁶ − m_π² f_π σ (docs/neutronstar.md §2.1)."""
     s = np.asarray(sigma, dtype=float)
     return -0.5 * mu2bar * s**2 + 0.25 * lambda4 * s**4 - lambda6 * s**6 / 6 - m_pi**2 * f_pi * s
 
@@ -194,7 +194,7 @@ def meson_potential_derivatives(
     return dv, -mu2bar + 3 * lambda4 * s**2 - 5 * lambda6 * s**4
 
 
-# --- mean-field thermodynamics at T = 0 (notes A3) ------------------------------------------------
+# --- mean-field thermodynamics at T = 0 (docs/neutronstar.md §2.2) --------------------------------
 
 
 class BaryonGas(NamedTuple):
@@ -230,7 +230,7 @@ def baryon_gas(
     d2mass = np.stack([d2p, d2p, d2m, d2m])
     t = ISOSPIN.reshape((4,) + (1,) * sigma.ndim)
     mu = np.stack([mu_p, mu_n, mu_p, mu_n])
-    mu_eff = mu - params.g_omega * omega - params.g_rho * t * rho  # μ*_α (notes A3)
+    mu_eff = mu - params.g_omega * omega - params.g_rho * t * rho  # μ*_α, docs/neutronstar.md §2.2
     k = fermi_momentum(mu_eff, mass)
     return BaryonGas(
         mass,
@@ -264,7 +264,7 @@ def grand_potential_from_gas(
     """Ω of ``grand_potential`` with the Fermi seas already filled (``baryon_gas``)."""
     inp = params.inputs
     omega, rho = np.asarray(omega, dtype=float), np.asarray(rho, dtype=float)
-    return (  # notes A3, grand potential (T = 0, no-sea approximation)
+    return (  # grand potential (T = 0, no sea), docs/neutronstar.md §2.2
         vacuum_subtracted_potential(sigma, params)
         - 0.5 * inp.m_omega**2 * omega**2
         - 0.5 * inp.m_rho**2 * rho**2
@@ -279,7 +279,7 @@ def energy_density(
     """ε = V(σ) − V(f_π) + ½m_ω²ω² + ½m_ρ²ρ² + 3λ'ω²ρ² + Σ ε_FG (valid on the ω, ρ equations)."""
     inp = params.inputs
     omega, rho = np.asarray(omega, dtype=float), np.asarray(rho, dtype=float)
-    return (  # notes A3, ε = −P + Σ μ n with the vector-field equations substituted
+    return (  # ε = −P + Σ μ n on the ω, ρ equations, docs/neutronstar.md §2.2
         vacuum_subtracted_potential(sigma, params)
         + 0.5 * inp.m_omega**2 * omega**2
         + 0.5 * inp.m_rho**2 * rho**2
@@ -302,7 +302,7 @@ def field_equations(
     dv, _ = meson_potential_derivatives(
         sigma, params.mu2bar, params.lambda4, params.lambda6, inp.f_pi, inp.m_pi
     )
-    r_sigma = dv + (gas.dmass * gas.ns).sum(axis=0)  # notes A3, σ equation
+    r_sigma = dv + (gas.dmass * gas.ns).sum(axis=0)  # σ equation, docs/neutronstar.md §2.2
     lam = params.lambda_eff
     r_omega = omega * (inp.m_omega**2 + 2 * lam * rho**2) - params.g_omega * gas.n.sum(axis=0)
     r_rho = rho * (inp.m_rho**2 + 2 * lam * omega**2) - params.g_rho * (t * gas.n).sum(axis=0)

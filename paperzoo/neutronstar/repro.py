@@ -2,8 +2,8 @@
 
 EOS for every claim: PDM (ω–ρ mixing fixed by L0) in β-equilibrium, HP04 SLy crust glued at
 ``n_match`` and the high-density continuation ``CONTINUATION`` of ``model.build_eos``. The paper's
-exact L0, crust matching and NJL crossover settings are not all known (notes A7), so the knobs
-L0 and the matching density are measured alongside the headline numbers.
+exact L0, crust matching and NJL crossover settings are not all known (docs/neutronstar.md §3.1),
+so the knobs L0 and the matching density are measured alongside the headline numbers.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from paperzoo.neutronstar.observations import (
 from paperzoo.neutronstar.scan import build_from_options, evaluate_eos, radius_at_hess_mass
 from paperzoo.neutronstar.tov import MassRadiusCurve
 
-KEY = "neutronstar"
 M0_PAPER = 850.0
 L0_DEFAULT = 57.7
 N_MATCH_DEFAULT = 0.5  # units of n0
@@ -32,7 +31,7 @@ N_MATCH_KNOBS = (0.3, 0.7)
 
 
 def _n_stars(scale: Scale) -> int:
-    return 30 if scale == "quick" else 50
+    return scale.pick(smoke=12, quick=30, full=50)
 
 
 @lru_cache(maxsize=64)
@@ -78,8 +77,8 @@ def _plot_hess(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Pat
 
 
 @reproduction(
-    key=KEY,
     name="hess_radius_m0_850",
+    title="R(0.77 M⊙) in the HESS box at m0 = 850 MeV",
     claim=(
         "With m0 ≃ 850 MeV the PDM neutron star of 0.77 M⊙ has a radius compatible with HESS "
         "J1731-347 (M = 0.77 +0.20/−0.17 M⊙, R = 10.4 +0.86/−0.78 km) (abstract, Sec. IV)"
@@ -120,7 +119,7 @@ WINDOW_SETTINGS = {  # label -> (L0, continuation); the first is the headline se
 
 
 def _window_m0(scale: Scale) -> list[float]:
-    step = 50.0 if scale == "quick" else 25.0
+    step = scale.pick(smoke=100.0, quick=50.0, full=25.0)
     return [500.0 + i * step for i in range(int(400 / step) + 1)]
 
 
@@ -157,8 +156,8 @@ def _plot_window(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[P
 
 
 @reproduction(
-    key=KEY,
     name="m0_window",
+    title="window of m0 passing every constraint",
     claim=(
         "Combining HESS J1731-347 (2σ) with M_max ≥ 2 M⊙, Λ_1.4 ≤ 580 and causality leaves a "
         "window of m0 that contains 850 MeV (Sec. IV)"
@@ -225,8 +224,8 @@ def _plot_trend(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Pa
 
 
 @reproduction(
-    key=KEY,
     name="radius_falls_with_m0",
+    title="radius falls as m0 rises",
     claim="At fixed L0 the radius of a given-mass star decreases as m0 increases (Sec. IV)",
     paper_value="R(M) decreasing in m0",
     headline="dR_0.77_700_to_900",

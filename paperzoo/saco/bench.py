@@ -6,7 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from paperzoo.core.bench import time_calls
-from paperzoo.core.registry import BenchResult, benchmark
+from paperzoo.core.registry import BenchResult, Scale, benchmark
 from paperzoo.core.vit.model import SmallViT, ViTConfig
 from paperzoo.saco.metric import SaCo, SaCoConfig
 from paperzoo.saco.saco import group_salience, saco_coefficient, salience_groups
@@ -30,14 +30,13 @@ def saco_loop(model: nn.Module, x: Tensor, a: Tensor, k: int) -> Tensor:
 
 
 @benchmark(
-    key="saco",
     name="saco_throughput",
     description="SaCo (K=10), small ViT, seconds per image: batched over all images vs a "
     "per-image/per-group loop timed on a subset (sizes in extra)",
 )
-def bench_saco(quick: bool) -> BenchResult:
-    n, k = (100, 10) if quick else (500, 10)
-    n_loop = 20 if quick else 50
+def bench_saco(scale: Scale) -> BenchResult:
+    n, k = scale.pick(smoke=8, quick=100, full=500), 10
+    n_loop = scale.pick(smoke=4, quick=20, full=50)
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     model = SmallViT(ViTConfig(dim=96, depth=4, heads=4)).eval()
@@ -47,8 +46,8 @@ def bench_saco(quick: bool) -> BenchResult:
     plain = torch.cat([x] * (k + 1))
     with torch.no_grad():
         batched = metric(model=model, x_batch=x, a_batch=a).scores
-        looped = saco_loop(model, x[:20], a[:20], k)
-        agree = float((batched[:20] - looped).abs().max())
+        looped = saco_loop(model, x[:n_loop], a[:n_loop], k)
+        agree = float((batched[:n_loop] - looped).abs().max())
         ours = time_calls(lambda: metric(model=model, x_batch=x, a_batch=a), repeats=3)
         saco_loop(model, x[:2], a[:2], k)  # warm-up, discarded
         loop = time_calls(lambda: saco_loop(model, x[:n_loop], a[:n_loop], k), repeats=1, warmup=0)

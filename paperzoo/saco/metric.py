@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
+from paperzoo.core.classifier import Classifier
 from paperzoo.core.interfaces import Metric, MetricResult
 from paperzoo.saco.config import SaCoConfig
 from paperzoo.saco.perturb import (
@@ -36,19 +37,13 @@ class SaCo(Metric):
     def __init__(self, cfg: SaCoConfig | None = None) -> None:
         self.cfg = cfg or SaCoConfig()
 
-    def _compute(self, model: nn.Module, x: Tensor, y: Tensor | None, a: Tensor) -> MetricResult:
+    def _compute(self, model: Classifier, x: Tensor, y: Tensor | None, a: Tensor) -> MetricResult:
         cfg = self.cfg
         b, _, h, w = x.shape
         pixel_map = to_pixel_map(a, (h, w)).flatten(1)  # [B, H·W]
-        units = (
-            pixel_map
-            if cfg.grouping == "pixel"
-            else patch_salience(
-                pixel_map.view(b, h, w),
-                cfg.patch_size,  # type: ignore[arg-type]
-            )
-            * cfg.patch_size**2
-        )  # type: ignore[operator]
+        units = pixel_map
+        if cfg.patch_size is not None and cfg.grouping == "patch":  # patch sums
+            units = patch_salience(pixel_map.view(b, h, w), cfg.patch_size) * cfg.patch_size**2
         if cfg.k > units.shape[1]:
             raise ValueError(
                 f"k={cfg.k} is larger than the number of {cfg.grouping} groups available "
@@ -61,7 +56,7 @@ class SaCo(Metric):
                 f"(first at index {int(constant.nonzero()[0])}); SaCo is undefined for them"
             )
         groups = salience_groups(units, cfg.k)  # [B, U]
-        s = group_salience(units, groups, cfg.k)  # [B, K]
+        s = group_salience(units.double(), groups, cfg.k)  # [B, K], float64: gaps of shifted maps
         pixel_groups = (
             groups
             if cfg.grouping == "pixel"
@@ -83,7 +78,7 @@ class SaCo(Metric):
             cfg.batch_size,
         )  # fmt: skip
         delta = base.unsqueeze(1) - perturbed  # Δ_i = p(ŷ|x) − p(ŷ|x⁽ⁱ⁾)
-        scores = saco_coefficient(s.double(), delta.double())
+        scores = saco_coefficient(s, delta.double())
         scores = torch.where(constant, torch.nan, scores)
         return MetricResult(
             scores=scores,

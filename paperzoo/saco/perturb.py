@@ -6,7 +6,9 @@ import math
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
+
+from paperzoo.core.classifier import Classifier
 
 
 def to_pixel_map(a: Tensor, image_hw: tuple[int, int]) -> Tensor:
@@ -77,9 +79,12 @@ def fill_image(x: Tensor, mode: str, blur_sigma: float = 2.0) -> Tensor:
     raise ValueError(f"perturbation must be 'mean', 'zero' or 'blur', got {mode!r}")
 
 
-def model_outputs(model: nn.Module, images: Tensor, batch_size: int) -> Tensor:
-    """``model(images)`` in chunks of ``batch_size``. [M, C, H, W] -> [M, classes]."""
-    return torch.cat([model(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
+def model_outputs(model: Classifier, images: Tensor, batch_size: int) -> Tensor:
+    """``model(images)`` in chunks of ``batch_size``; raises on NaN/inf. [M, C, H, W] -> [M, K]."""
+    out = torch.cat([model(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
+    if not torch.isfinite(out).all():
+        raise ValueError("model returned NaN or inf outputs; scores would be undefined")
+    return out
 
 
 def check_probabilities(outputs: Tensor) -> None:
@@ -133,7 +138,7 @@ def choose_targets(outputs: Tensor, y: Tensor | None) -> Tensor:
 
 
 def perturbed_scores(
-    model: nn.Module,
+    model: Classifier,
     x: Tensor,
     fill: Tensor,
     masks: Tensor,

@@ -1,6 +1,7 @@
 """Registered reproductions of SaCo's three claims (arXiv:2404.01415), on the trained small ViT.
 
-All three read one per-seed study (every explainer × every metric), computed once per process.
+All three read one per-seed study (every explainer × every metric), cached in
+:mod:`paperzoo.saco.experiments`.
 """
 
 from __future__ import annotations
@@ -8,59 +9,17 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from paperzoo.core.experiments import ExperimentCall
 from paperzoo.core.plot import new_figure, save_figure
 from paperzoo.core.registry import Measurement, Scale, Verdict, reproduction
-from paperzoo.saco.study import (
-    ABLATION,
-    METHODS,
-    OLDER_METRICS,
-    StudyConfig,
-    run_study,
-    saco_name,
-    separation,
-    study_images,
-)
+from paperzoo.saco.experiments import HEADLINE_K, metric_names, study, study_config
+from paperzoo.saco.study import ABLATION, METHODS, OLDER_METRICS, saco_name
 
-KEY = "saco"
-HEADLINE_K = 10
-_SCALES = {
-    "quick": StudyConfig(n_images=100, ks=(HEADLINE_K,), bootstrap=1000),
-    "full": StudyConfig(n_images=500, ks=(5, 10, 20)),
-}
-_cache: dict[tuple[int, Scale], Measurement] = {}
 REAL_METHODS = [m for m in METHODS if m != "random"]
 
 
-def _metric_names(cfg: StudyConfig) -> list[str]:
-    return [saco_name(k) for k in cfg.ks] + [m.name for m in OLDER_METRICS]
-
-
-def _study(seed: int, scale: Scale) -> Measurement:
-    """Means of every (method, metric), Random-separation counts and ablation gains, per seed."""
-    if (seed, scale) in _cache:
-        return _cache[(seed, scale)]
-    from paperzoo.core.vit.train import trained_vit
-
-    cfg = _SCALES[scale]
-    model, meta = trained_vit(scale)
-    x = study_images(cfg.n_images, seed, meta["data_config"])
-    result = run_study(model, x, cfg, seed)
-    out: Measurement = {"vit_test_accuracy": float(meta["test_accuracy"])}
-    for metric in _metric_names(cfg):
-        for method in cfg.methods:
-            out[f"{method}.{metric}"] = result.mean(method, metric)
-        sep = separation(result, metric, cfg.bootstrap)
-        out[f"separated.{metric}"] = sum(v > 0 for v in sep.values()) / len(sep)
-        out[f"worse_than_random.{metric}"] = float(sum(v < 0 for v in sep.values()))
-    headline = saco_name(HEADLINE_K)
-    raw, multi, grad, both = (out[f"{m}.{headline}"] for m in ABLATION.values())
-    out |= {
-        "ablation.multi_layer_gain": multi - raw,
-        "ablation.gradient_gain": grad - raw,
-        "ablation.both_over_best_single": both - max(multi, grad),
-    }
-    _cache[(seed, scale)] = out
-    return out
+def _plan(seed: int, scale: Scale) -> list[ExperimentCall]:
+    return [study.call(seed, scale)]
 
 
 def _mean(runs: list[Measurement], key: str) -> float:
@@ -101,7 +60,7 @@ def _bar_chart(
 
 
 def _plot_separation(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Path]:
-    metrics = _metric_names(_SCALES[scale])
+    metrics = metric_names(study_config(scale))
     shares = [_mean(runs, f"separated.{m}") for m in metrics]
     title = "Does each metric separate real explanations from Random?"
     ylabel = "share of real methods better than Random"
@@ -110,8 +69,8 @@ def _plot_separation(runs: list[Measurement], out_dir: Path, scale: Scale) -> li
 
 
 @reproduction(
-    key=KEY,
     name="older_metrics_vs_random",
+    title="older metrics fail to separate methods from Random",
     claim=(
         "'current metrics struggle to differentiate between advanced explanation methods and "
         "Random Attribution' (abstract; AOPC, AUC, LOdds, comprehensiveness, sufficiency, Sec. 3)"
@@ -119,10 +78,11 @@ def _plot_separation(runs: list[Measurement], out_dir: Path, scale: Scale) -> li
     paper_value="Random ranks alongside real methods on the older metrics",
     headline="separated.AOPC",
     criterion=older_metrics_criterion,
+    plan=_plan,
     plot=_plot_separation,
 )
 def measure_older_metrics(seed: int, scale: Scale) -> Measurement:
-    return _study(seed, scale)
+    return study(seed, scale)
 
 
 # --- claim (2): SaCo separates, Random ≈ 0 -------------------------------------------------------
@@ -151,8 +111,8 @@ def _plot_saco(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Pat
 
 
 @reproduction(
-    key=KEY,
     name="saco_random_near_zero",
+    title="SaCo(Random) ≈ 0, real methods above",
     claim=(
         "'SaCo offers a reliable faithfulness measurement': Random Attribution scores near zero "
         "while real explanations score above it (abstract, Sec. 5)"
@@ -160,10 +120,11 @@ def _plot_saco(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Pat
     paper_value="SaCo(Random) ≈ 0; real methods > 0 (ImageNet, K=10: GenAtt 0.456, Rollout 0.245)",
     headline=f"random.{saco_name(HEADLINE_K)}",
     criterion=saco_random_criterion,
+    plan=_plan,
     plot=_plot_saco,
 )
 def measure_saco_random(seed: int, scale: Scale) -> Measurement:
-    return _study(seed, scale)
+    return study(seed, scale)
 
 
 # --- claim (3): gradients and multi-layer aggregation raise attention-based SaCo ----------------
@@ -191,8 +152,8 @@ def _plot_ablation(runs: list[Measurement], out_dir: Path, scale: Scale) -> list
 
 
 @reproduction(
-    key=KEY,
     name="gradient_and_multilayer",
+    title="gradients and multi-layer aggregation help",
     claim=(
         "'the use of gradient and multi-layer aggregation can markedly enhance the faithfulness "
         "of attention-based explanation' (abstract, Sec. 5.3)"
@@ -200,7 +161,8 @@ def _plot_ablation(runs: list[Measurement], out_dir: Path, scale: Scale) -> list
     paper_value="raw < multi-layer, raw < gradient-weighted, both best (≈ GenAtt)",
     headline="ablation.both_over_best_single",
     criterion=ablation_criterion,
+    plan=_plan,
     plot=_plot_ablation,
 )
 def measure_ablation(seed: int, scale: Scale) -> Measurement:
-    return _study(seed, scale)
+    return study(seed, scale)

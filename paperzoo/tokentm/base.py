@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -38,7 +37,13 @@ class Explainer:
         self.cfg = cfg
 
     def explain(self, x: Tensor, target: int | Tensor | None = None) -> Tensor:
+        """The map for model inputs ``x``, which are cast to the model's float dtype."""
         x = self.adapter.check_input(x)
+        param = next((p for p in self.model.parameters() if p.is_floating_point()), None)
+        if param is not None:
+            if x.device != param.device:
+                raise ValueError(f"x is on {x.device} but the model on {param.device}")
+            x = x.to(param.dtype)
         return self._explain(x, target).detach()
 
     def _explain(self, x: Tensor, target: int | Tensor | None) -> Tensor:
@@ -53,10 +58,9 @@ class Explainer:
         return trace, trace.attention_grads(t)
 
     def _to_grid(self, row: Tensor) -> Tensor:
-        """CLS row ``[B, N]`` -> patch map ``[B, h, w]`` (the CLS column dropped)."""
-        keep = torch.ones(row.shape[1], dtype=torch.bool, device=row.device)
-        keep[self.adapter.cls_index] = False
-        return row[:, keep].reshape(row.shape[0], *self.adapter.grid)
+        """CLS row ``[B, N]`` -> patch map ``[B, h, w]``: the prefix-token columns ([CLS],
+        distillation, registers: the first ``num_prefix_tokens``) dropped."""
+        return row[:, self.adapter.num_prefix_tokens :].reshape(row.shape[0], *self.adapter.grid)
 
 
 def upsample_map(maps: Tensor, size: tuple[int, int]) -> Tensor:

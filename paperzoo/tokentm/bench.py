@@ -6,13 +6,14 @@ On a CPU-only machine ``--quick`` shrinks the ViT-B batch (stated in the result'
 
 from __future__ import annotations
 
+from dataclasses import replace
 from statistics import median
 
 import torch
 from torch import nn
 
 from paperzoo.core.bench import time_calls
-from paperzoo.core.registry import BenchResult, benchmark
+from paperzoo.core.registry import BenchResult, Scale, benchmark
 from paperzoo.core.runtime import choose_device
 from paperzoo.core.vit.adapters import adapt
 from paperzoo.core.vit.model import SmallViT, ViTConfig
@@ -51,7 +52,7 @@ def compare(model: nn.Module, batch: int, repeats: int, warmup: int = 1) -> Benc
         {
             "batch": batch,
             "device": str(device),
-            "tokens": adapter.grid[0] * adapter.grid[1] + 1,
+            "tokens": adapter.grid[0] * adapter.grid[1] + adapter.num_prefix_tokens,
             "blocks": adapter.num_blocks,
             "genatt_median_s": med["genatt"],
             "chefer_lrp_median_s": med["chefer_lrp"],
@@ -63,25 +64,26 @@ def compare(model: nn.Module, batch: int, repeats: int, warmup: int = 1) -> Benc
 
 
 @benchmark(
-    key="tokentm",
     name="trained_vit",
     description="TokenTM vs forward+backward vs GenAtt vs Chefer-LRP, batch 64, trained small ViT",
 )
-def bench_trained(quick: bool) -> BenchResult:
+def bench_trained(scale: Scale) -> BenchResult:
     from paperzoo.core.vit.train import trained_vit
 
-    model = trained_vit("quick" if quick else "full")[0].to(choose_device())
-    return compare(model, 64, repeats=3 if quick else 7)
+    model = trained_vit(scale)[0].to(choose_device())
+    batch = scale.pick(smoke=8, quick=64, full=64)
+    return compare(model, batch, repeats=scale.pick(smoke=1, quick=3, full=7))
 
 
 @benchmark(
-    key="tokentm",
     name="vit_b16_random",
     description="Same comparison on a ViT-B/16-shaped random-weight model (N=197, L=12)",
 )
-def bench_vit_b16(quick: bool) -> BenchResult:
+def bench_vit_b16(scale: Scale) -> BenchResult:
     device = choose_device()
     torch.manual_seed(0)
-    model = SmallViT(VIT_B16).to(device).eval()
-    batch = 64 if (device.type == "cuda" or not quick) else 4
-    return compare(model, batch, repeats=2 if quick else 5, warmup=1)
+    cfg = scale.pick(smoke=replace(VIT_B16, depth=2), quick=VIT_B16, full=VIT_B16)
+    model = SmallViT(cfg).to(device).eval()
+    cpu_batch = scale.pick(smoke=1, quick=4, full=64)
+    batch = 64 if device.type == "cuda" else cpu_batch
+    return compare(model, batch, repeats=scale.pick(smoke=1, quick=2, full=5), warmup=1)

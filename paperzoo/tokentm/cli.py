@@ -49,6 +49,13 @@ def train(
     )
 
 
+def _floats(text: str, name: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"{name}: expected comma-separated numbers, got {text!r}") from None
+
+
 @app.command()
 def explain(
     image: Annotated[Path, typer.Argument(help="Image file (PNG, JPEG, ...).")],
@@ -57,24 +64,52 @@ def explain(
     ] = None,
     method: Annotated[str, typer.Option(help="Explainer name.")] = "tokentm",
     target: Annotated[int | None, typer.Option(help="Class index [default: predicted].")] = None,
-    resize: Annotated[bool, typer.Option(help="Convert/resize the image to the model.")] = False,
-    out: Annotated[Path, typer.Option(help="Overlay PNG to write.")] = Path("map.png"),
+    resize: Annotated[
+        bool, typer.Option(help="Convert channels, resize and crop as the model's preprocessing.")
+    ] = False,
+    normalize: Annotated[
+        bool, typer.Option(help="Apply the model's mean/std (timm data config, HF preprocessor).")
+    ] = True,
+    mean: Annotated[
+        str | None, typer.Option(help="Per-channel mean for [0, 1] pixels, e.g. 0.5,0.5,0.5.")
+    ] = None,
+    std: Annotated[str | None, typer.Option(help="Per-channel std, with --mean.")] = None,
+    background: Annotated[
+        float | None,
+        typer.Option(help="Grey level in [0, 1] under transparent pixels [default: refuse them]."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Overlay to write: .png, .jpg, .pdf or .svg.")] = Path(
+        "map.png"
+    ),
 ) -> None:
     """Explain one image and write a heatmap overlay."""
     import torch
 
     from paperzoo.core.vit.adapters import adapt
+    from paperzoo.core.vit.preprocess import resolve_preprocessing
     from paperzoo.tokentm import get_explainer
-    from paperzoo.tokentm.visualize import load_image, save_overlay
+    from paperzoo.tokentm.visualize import load_image, overlay_format, save_overlay
 
+    overlay_format(out)
+    if (mean is None) != (std is None):
+        raise ValueError("mean: --mean and --std go together")
+    if mean is not None and not normalize:
+        raise ValueError("normalize: --no-normalize contradicts --mean/--std")
     explainer_cls = get_explainer(method)
     adapter = adapt(_model(model)[0])
-    x = load_image(image, adapter, resize)
+    pre = resolve_preprocessing(adapter)
+    if mean is not None and std is not None:
+        pre = pre.override(_floats(mean, "mean"), _floats(std, "std"))
+    elif not normalize:
+        pre = pre.unnormalised()
+    console.print(f"preprocessing: {pre.describe(resize)}", highlight=False, soft_wrap=True)
+    pixels = load_image(image, adapter, resize, pre, background)
+    x = pre.normalize(pixels)
     heat = explainer_cls(adapter).explain(x, target)
     with adapter.eval_mode(), torch.no_grad():
         logits = adapter.logits(x)[0]
     cls = int(logits.argmax()) if target is None else target
-    save_overlay(x[0], heat[0], out, f"{method}, class {cls}")
+    save_overlay(pixels[0], heat[0], out, f"{method}, class {cls}")
     console.print(f"{method}: class {cls} (predicted {int(logits.argmax())}); overlay: {out}")
 
 

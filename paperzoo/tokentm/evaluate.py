@@ -1,4 +1,4 @@
-"""Chefer-protocol evaluations of explanation maps (notes §4): perturbation and segmentation.
+"""Chefer-protocol perturbation and segmentation tests of explanation maps (docs/tokentm.md §2.11).
 
 Perturbation: on the un-normalised image, zero the top (positive) or bottom (negative) fraction of
 pixels by the upsampled map, cumulatively at 10 %…90 %; record whether the model still predicts the

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from paperzoo.core.vit.adapters import layer_norm
@@ -15,7 +16,7 @@ from paperzoo.tokentm.base import Explainer
 
 @dataclass(frozen=True)
 class TokenTMConfig:
-    """TokenTM switches; defaults follow LibraGrad's re-implementation (notes §3).
+    """TokenTM switches; defaults follow LibraGrad's re-implementation (docs/tokentm.md §2.9).
 
     necc_scale: 'softmax' (weights sum to 1; LibraGrad) or 'n' (× N, mean 1)         — ambiguity 1
     transformation: 'sublayer' (X→Y, Y→Z incl. residual; LibraGrad) or 'branch'
@@ -60,7 +61,10 @@ class TokenTM(Explainer):
         cfg: TokenTMConfig = self.cfg
         trace, grads = self._trace_and_grads(x, target)
         n_scale = cfg.necc_scale == "n"
-        weights = self.adapter.weights() if cfg.transformation == "branch" else None
+        weights = None
+        if cfg.transformation == "branch":
+            # reads LN₁, W_V, W_O only; q/k norms shape A and the MLP norm Z, both captured
+            weights = self.adapter.weights(supports=("qk_norm", "mlp_norm"))
         mixing, diagonal = [], []
         for i, (block, grad) in enumerate(zip(trace.blocks, grads, strict=True)):
             attn = block.attn.detach()
@@ -86,9 +90,12 @@ class TokenTM(Explainer):
                 diagonal.append(torch.ones_like(attn[:, 0, 0]))  # W = I
         init = None
         if cfg.init == "norms":
-            init = eq.initial_state(
-                trace.z0, None if cfg.c0_positional else self.adapter.pos_embed().to(trace.z0)
-            )
+            pos = None
+            if not cfg.c0_positional:
+                pos = self.adapter.pos_embed().to(trace.z0)
+                # timm no_embed_class: the prefix tokens, first in Z₀, get no position
+                pos = F.pad(pos, (0, 0, trace.z0.shape[1] - pos.shape[1], 0))
+            init = eq.initial_state(trace.z0, pos)
         if cfg.fast:
             row = eq.cls_row(mixing, diagonal, init, trace.cls_index)
         else:

@@ -1,53 +1,27 @@
 """Registered reproductions: TokenTM vs each baseline on the perturbation and segmentation tests.
 
-Scale 'full': the full trained ViT, 500 test images per seed. Scale 'quick': the cached full ViT if
-present (else a 3-epoch, 30k-image training; placed digits when Fashion-MNIST is not installed),
-200 test images. Every verdict is computed from the
-measured numbers; the report states which comparisons hold.
+Both claims read :func:`paperzoo.tokentm.experiments.evaluation` (scales described there). Every
+verdict is computed from the measured numbers; the report states which comparisons hold.
 """
 
 from __future__ import annotations
 
 import math
 
+from paperzoo.core.experiments import ExperimentCall
 from paperzoo.core.registry import Measurement, Scale, Verdict, reproduction
 from paperzoo.core.report import summarise
-from paperzoo.tokentm.evaluate import DEFAULT_METHODS, evaluate_methods
-
-_N = {"quick": 200, "full": 500}
-# (metric, higher is better)
-PERTURBATION = (("positive_auc", False), ("negative_auc", True))
-SEGMENTATION = (("pixel_accuracy", True), ("miou", True), ("ap", True))
-MUST_BEAT = ("random", "rollout")  # the notes' acceptance gate
-PAPER_BEATS = ("raw_attention", "attention_gradcam", "genatt", "chefer_lrp", "integrated_gradients")
-
-# memo: both claims read the same per-seed evaluation, computed once per process
-_cache: dict[tuple[int, str], Measurement] = {}
+from paperzoo.tokentm.experiments import (
+    MUST_BEAT,
+    PAPER_BEATS,
+    PERTURBATION,
+    SEGMENTATION,
+    evaluation,
+)
 
 
-def _measure(seed: int, scale: Scale) -> Measurement:
-    """All methods, both tests, one seed; shared by the two claims (computed once per seed)."""
-    if (seed, scale) not in _cache:
-        from paperzoo.core.vit.train import trained_vit
-
-        model, meta = trained_vit(scale)
-        results = evaluate_methods(
-            model, DEFAULT_METHODS, n=_N[scale], seed=seed, data=meta["data_config"]
-        )
-        out: Measurement = {
-            "vit_test_accuracy": meta["test_accuracy"],
-            "vit_full_scale": float(meta["scale"] == "full"),
-            "data_is_fashion_mnist": float(meta["data_config"].source == "fashion_mnist"),
-        }
-        for method, metrics in results.items():
-            for name, value in metrics.items():
-                out[f"{method}.{name}"] = value
-        for (metric, higher), other in ((m, o) for m in PERTURBATION + SEGMENTATION for o in
-                                        MUST_BEAT + PAPER_BEATS):  # fmt: skip
-            diff = out[f"tokentm.{metric}"] - out[f"{other}.{metric}"]
-            out[f"margin.{metric}.vs_{other}"] = diff if higher else -diff
-        _cache[(seed, scale)] = out
-    return _cache[(seed, scale)]
+def _plan(seed: int, scale: Scale) -> list[ExperimentCall]:
+    return [evaluation.call(seed, scale)]
 
 
 def _compare(runs: list[Measurement], metrics: tuple[tuple[str, bool], ...]) -> Verdict:
@@ -89,8 +63,8 @@ def _compare(runs: list[Measurement], metrics: tuple[tuple[str, bool], ...]) -> 
 
 
 @reproduction(
-    key="tokentm",
     name="perturbation",
+    title="TokenTM best on perturbation AUCs",
     claim=(
         "§4 perturbation tests: TokenTM removes the most relevant pixels with the steepest "
         "accuracy "
@@ -100,14 +74,15 @@ def _compare(runs: list[Measurement], metrics: tuple[tuple[str, bool], ...]) -> 
     paper_value="ImageNet ViT-B negative-perturbation 58.12 vs 57.48 (Trans. Attr.) [aggregator]",
     headline="tokentm.negative_auc",
     criterion=lambda runs: _compare(runs, PERTURBATION),
+    plan=_plan,
 )
 def perturbation(seed: int, scale: Scale) -> Measurement:
-    return _measure(seed, scale)
+    return evaluation(seed, scale)
 
 
 @reproduction(
-    key="tokentm",
     name="segmentation",
+    title="TokenTM best on segmentation masks",
     claim=(
         "§4 segmentation test: TokenTM maps localise the object best (pixel accuracy, mIoU, AP "
         "against ground-truth masks)"
@@ -115,6 +90,7 @@ def perturbation(seed: int, scale: Scale) -> Measurement:
     paper_value="ImageNet-Segmentation pixel acc. 81.43 vs 79.89 (Trans. Attr.) [aggregator]",
     headline="tokentm.pixel_accuracy",
     criterion=lambda runs: _compare(runs, SEGMENTATION),
+    plan=_plan,
 )
 def segmentation(seed: int, scale: Scale) -> Measurement:
-    return _measure(seed, scale)
+    return evaluation(seed, scale)

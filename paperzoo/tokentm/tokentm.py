@@ -2,9 +2,9 @@
 
 Paper: Wu et al., "Token Transformation Matters: Towards Faithful Post-hoc Explanation for Vision
 Transformer", arXiv:2403.14552v1 (CVPR 2024). The paper body was not readable when this was written;
-the recursion follows the method notes (``shared/papers/tokentm_saco.md`` §3), which match the
+the recursion is the one written out in docs/tokentm.md §2, which matches the
 LibraGrad authors' re-implementation (NightMachinery/decompv-libragrad-v1, ``transform_TokenTM``).
-Equation tags ``Eq. (T1)``–``Eq. (T7)`` number the notes' recursion, not the paper's equations.
+Equation tags ``Eq. (T1)``–``Eq. (T7)`` number its steps (docs/tokentm.md §1), not the paper's.
 
 Layout: tokens ``[B, N, D]``, attention and gradients ``[B, H, N, N]`` (rows = queries), per-token
 weights ``[B, N]``, mixing matrices ``[B, N, N]``.
@@ -27,7 +27,7 @@ def length_ratio(u: Tensor, v: Tensor, eps: float = 1e-6) -> Tensor:
 def necc(u: Tensor, v: Tensor, scale_by_n: bool = False, eps: float = 1e-6) -> Tensor:
     """Normalised exponential cosine correlation, a softmax over tokens of cos(u_i, v_i); [B, N].
 
-    ``scale_by_n`` multiplies by N so the weights average 1 (ambiguity 1 in the notes).
+    ``scale_by_n`` multiplies by N so the weights average 1 (ambiguity 1, docs/tokentm.md §2.9).
     """
     cos = F.cosine_similarity(u, v, dim=-1, eps=eps)
     weight = cos.softmax(dim=-1)  # Eq. (T2): exp(cos_i) / Σ_k exp(cos_k)

@@ -4,61 +4,84 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import torch
 from torch import Tensor
 
+from paperzoo.core.io import atomic_write
 from paperzoo.core.plot import new_figure, save_figure
 from paperzoo.core.vit.adapters import ViTAdapter
+from paperzoo.core.vit.preprocess import (
+    Preprocessing,
+    read_image,
+    resolve_preprocessing,
+    to_channels,
+)
 from paperzoo.tokentm.base import upsample_map
 
 
-def load_image(path: str | Path, adapter: ViTAdapter, resize: bool = False) -> Tensor:
-    """Read an image file as ``[1, C, H, W]`` in [0, 1] for ``adapter``'s model.
+def load_image(
+    path: str | Path,
+    adapter: ViTAdapter,
+    resize: bool = False,
+    preprocessing: Preprocessing | None = None,
+    background: float | None = None,
+) -> Tensor:
+    """Read an image file as pixels ``[1, C, H, W]`` in [0, 1] for ``adapter``'s model.
 
-    Without ``resize`` its size and channels must match the model; with it, it is converted
-    (grayscale/RGB) and resized bilinearly.
+    Without ``resize`` its size and channels must match the model; with it, channels are converted
+    and it is resized and centre-cropped by ``preprocessing`` (default: the model's own). The
+    pixels are not normalised: the model input is ``preprocessing.normalize(pixels)``.
+    ``background``: grey level for transparent pixels (:func:`read_image`).
     """
-    from PIL import Image, UnidentifiedImageError
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"image: no such file {path}")
-    try:
-        img = Image.open(path)
-        img.load()
-    except (UnidentifiedImageError, OSError) as err:
-        raise ValueError(f"image: cannot read {path} as an image ({err})") from err
-    channels = {"L": 1, "RGB": 3}
+    pixels = read_image(path, background)
     want_c, (want_h, want_w) = adapter.in_chans, adapter.image_size
-    mode = {1: "L", 3: "RGB"}.get(want_c)
-    if mode is None:
-        raise ValueError(f"model: only 1- or 3-channel models can read image files, got {want_c}")
-    have_c = channels.get(img.mode)
-    if not resize and (have_c != want_c or img.size != (want_w, want_h)):
+    have_c, have_h, have_w = pixels.shape
+    if not resize and (have_c, have_h, have_w) != (want_c, want_h, want_w):
+        kind = {1: "grey", 3: "RGB"}[have_c]
         raise ValueError(
-            f"image: {path.name} is {img.size[0]}x{img.size[1]} {img.mode}, the model needs "
+            f"image: {Path(path).name} is {have_w}x{have_h} {kind}, the model needs "
             f"{want_w}x{want_h} with {want_c} channel(s) (pass --resize to convert)"
         )
-    img = img.convert(mode).resize((want_w, want_h), Image.BILINEAR)
-    array = np.asarray(img, dtype=np.float32) / 255.0
-    x = torch.from_numpy(array.reshape(want_h, want_w, want_c)).permute(2, 0, 1)
-    return x[None].contiguous()
+    pixels = to_channels(pixels, want_c)
+    if resize:
+        pixels = (preprocessing or resolve_preprocessing(adapter)).resize(pixels)
+    return pixels[None].contiguous()
+
+
+OVERLAY_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".pdf": "pdf", ".svg": "svg"}
+
+
+def overlay_format(path: str | Path) -> str:
+    """The file format ``path``'s suffix names; ``ValueError`` for any other suffix."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in OVERLAY_FORMATS:
+        raise ValueError(
+            f"out: cannot write {suffix or 'a file without suffix'!s} ({Path(path).name}); "
+            f"use {', '.join(OVERLAY_FORMATS)}"
+        )
+    return OVERLAY_FORMATS[suffix]
 
 
 def save_overlay(x: Tensor, heatmap: Tensor, path: str | Path, title: str = "") -> Path:
-    """Write the image ``[C, H, W]`` with the (upsampled) ``heatmap`` ``[h, w]`` overlaid (PNG)."""
+    """Write the image ``[C, H, W]`` in [0, 1] with the (upsampled) ``heatmap`` ``[h, w]`` overlaid.
+
+    The format is the one ``path``'s suffix names (:data:`OVERLAY_FORMATS`).
+    """
+    path = Path(path)
+    fmt = overlay_format(path)
     h, w = x.shape[-2:]
-    heat = upsample_map(heatmap[None], (h, w))[0].numpy()
-    image = x.permute(1, 2, 0).numpy()
+    heat = upsample_map(heatmap[None].detach().float().cpu(), (h, w))[0].numpy()
+    image = x.detach().float().cpu().permute(1, 2, 0).numpy()
+    image = image.squeeze(-1) if image.shape[-1] == 1 else image
     fig, axes = new_figure(1, 2, figsize=(6, 3))
-    axes[0].imshow(image.squeeze(-1) if image.shape[-1] == 1 else image, cmap="gray")
-    axes[1].imshow(image.squeeze(-1) if image.shape[-1] == 1 else image, cmap="gray")
+    axes[0].imshow(image, cmap="gray", vmin=0, vmax=1)
+    axes[1].imshow(image, cmap="gray", vmin=0, vmax=1)
     axes[1].imshow(heat, cmap="jet", alpha=0.5)
     for ax in axes:
         ax.axis("off")
     fig.suptitle(title)
-    return save_figure(fig, path, dpi=150)
+    with atomic_write(path, "wb") as handle:
+        fig.savefig(handle, format=fmt, dpi=150)
+    return path
 
 
 def plot_results(results: dict[str, dict[str, float]], out_dir: Path, tag: str) -> list[Path]:

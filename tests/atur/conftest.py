@@ -3,9 +3,9 @@ import torch
 
 from paperzoo.atur.config import MethodConfig, TrainSettings
 from paperzoo.atur.data import load_task
-from paperzoo.atur.experiments import torch_threads
 from paperzoo.atur.training import train_model
 from paperzoo.core.io import CACHE_ENV
+from paperzoo.core.runtime import torch_threads
 
 
 @pytest.fixture(autouse=True)

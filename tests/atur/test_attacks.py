@@ -13,8 +13,8 @@ from paperzoo.atur.attacks import (
 )
 from paperzoo.atur.bench import per_sample_pgd
 from paperzoo.atur.config import AttackConfig, parse_attack
-from paperzoo.atur.experiments import torch_threads
 from paperzoo.atur.training import attack_dataset, predict_logits
+from paperzoo.core.runtime import torch_threads
 
 
 def _batch(n=16, seed=0):
@@ -183,3 +183,40 @@ def test_aa_runs_apgd_t_only_on_points_apgd_ce_did_not_fool(tiny_cnn):
     expected = torch.where(t_fooled.view(-1, 1, 1, 1), t_fool, x)[robust]
     torch.testing.assert_close(got[robust], expected)
     assert t_fooled[robust].any()  # APGD-T adds something here
+
+
+def test_attack_refuses_numpy_inputs_with_a_clear_type_error(tiny_cnn):
+    x, y = _batch()
+    attack = Attack(AttackConfig())
+    with pytest.raises(TypeError, match=r"x: expected a torch.Tensor, got ndarray \(convert with"):
+        attack(tiny_cnn, x.numpy(), y)
+    # numpy int64 labels used to be refused as "must be int64 ..., got int64"
+    with pytest.raises(TypeError, match="y: expected a torch.Tensor, got ndarray"):
+        attack(tiny_cnn, x, y.numpy())
+    with pytest.raises(TypeError, match="model: expected a torch.nn.Module"):
+        attack(lambda t: tiny_cnn(t), x, y)
+
+
+def test_attack_takes_any_integer_label_dtype(tiny_cnn):
+    x, y = _batch()
+    cfg = AttackConfig("pgd", eps=0.1, steps=3)
+    ref = Attack(cfg)(tiny_cnn, x, y, torch.Generator().manual_seed(0))
+    for dtype in (torch.int32, torch.uint8):
+        got = Attack(cfg)(tiny_cnn, x, y.to(dtype), torch.Generator().manual_seed(0))
+        torch.testing.assert_close(got, ref, rtol=0, atol=0)
+    for bad in (torch.float32, torch.bool):
+        with pytest.raises(ValueError, match="y: labels must be integer class indices, got dtype"):
+            Attack(cfg)(tiny_cnn, x, y.to(bad))
+
+
+def test_attack_checks_shapes_devices_and_the_model_dtype(tiny_cnn):
+    x, y = _batch()
+    attack = Attack(AttackConfig())
+    with pytest.raises(ValueError, match=r"y: labels must have shape \(16,\), got \(15,\)"):
+        attack(tiny_cnn, x, y[:-1])
+    with pytest.raises(ValueError, match="x: expected a batch"):
+        attack(tiny_cnn, x[0, 0, 0], y[:1])
+    with pytest.raises(ValueError, match="y: on device meta but x is on cpu"):
+        attack(tiny_cnn, x, y.to("meta"))
+    with pytest.raises(ValueError, match=r"x: dtype torch.float64 differs from the model's"):
+        attack(tiny_cnn, x.double(), y)

@@ -12,6 +12,7 @@ from paperzoo.atur.conformal import (
     SplitConformal,
     aps_scores,
     conformal_quantile,
+    coverage,
     evaluate_splits,
     fit_temperature,
     min_calibration_size,
@@ -112,52 +113,42 @@ def test_lac_sets_and_quantile_agree_with_mapie():
     np.testing.assert_array_equal(ours, mapie_sets[:, :, 0])
 
 
-def test_aps_sets_agree_with_mapie_on_its_calibration_scores():
+@pytest.mark.parametrize("include_last_label", ["randomized", True, False])
+@pytest.mark.parametrize(("seed", "k"), [(2, 8), (3, 10), (7, 4)])
+def test_aps_sets_match_mapie_set_for_set(include_last_label, seed, k):
     pytest.importorskip("mapie")
     from mapie.classification import SplitConformalClassifier
 
-    logits, labels = _exchangeable(600, 8, seed=2)
-    probs = logits.softmax(1)
-    est = _fixed_estimator(8).fit(probs.numpy(), labels.numpy())
+    logits, labels = _exchangeable(600, k, seed=seed)
+    probs = logits.softmax(1).numpy()
+    est = _fixed_estimator(k).fit(probs, labels.numpy())
     mapie = SplitConformalClassifier(est, confidence_level=0.9, prefit=True,
                                      conformity_score="aps", random_state=0)  # fmt: skip
-    mapie.conformalize(probs[:300].numpy(), labels[:300].numpy())
+    mapie.conformalize(probs[:300], labels[:300].numpy())
     _, mapie_sets = mapie.predict_set(
-        probs[300:].numpy(), conformity_score_params={"include_last_label": False}
+        probs[300:], conformity_score_params={"include_last_label": include_last_label}
     )
-    # MAPIE's APS calibration scores are randomised: take them, use our quantile and set rule
-    cal_scores = torch.from_numpy(mapie._mapie_classifier.conformity_scores_.ravel())
-    q_hat = conformal_quantile(cal_scores, 0.1)
-    assert q_hat == pytest.approx(
-        float(mapie._mapie_classifier.conformity_score_function_.quantiles_[0])
-    )
-    # MAPIE's include_last_label=False never returns an empty set: our allow_zero_sets=False
-    cp = SplitConformal(CPConfig(randomized=False, temperature_scaling=False))
-    ours = cp.predict(Calibration(q_hat, 1.0, 300, 0.1), logits[300:]).numpy()
-    np.testing.assert_array_equal(ours, mapie_sets[:, :, 0])
 
+    # MAPIE draws u' from a fresh RandomState(0) at calibration and again at prediction, and
+    # scores (mass up to and including y) − u'·p_y = our mass above y + (1 − u')·p_y
+    def uniforms(n):
+        return 1 - np.random.RandomState(0).uniform(size=n)
 
-def test_randomised_aps_agrees_with_mapie_on_average():
-    pytest.importorskip("mapie")
-    from mapie.classification import SplitConformalClassifier
-
-    logits, labels = _exchangeable(4000, 10, seed=3)
-    probs = logits.softmax(1)
-    est = _fixed_estimator(10).fit(probs.numpy(), labels.numpy())
-    mapie = SplitConformalClassifier(est, confidence_level=0.9, prefit=True,
-                                     conformity_score="aps", random_state=0)  # fmt: skip
-    mapie.conformalize(probs[:1000].numpy(), labels[:1000].numpy())
-    _, sets = mapie.predict_set(
-        probs[1000:].numpy(), conformity_score_params={"include_last_label": "randomized"}
-    )
-    sets = sets[:, :, 0]
-    cp = SplitConformal(CPConfig(temperature_scaling=False, allow_zero_sets=True))
-    g = torch.Generator().manual_seed(0)
-    ours = cp.predict(cp.calibrate(logits[:1000], labels[:1000], g), logits[1000:], g)
-    y = labels[1000:].numpy()
-    assert ours.sum(1).double().mean() == pytest.approx(sets.sum(1).mean(), abs=0.1)
-    assert float(ours[torch.arange(3000), labels[1000:]].double().mean()) == pytest.approx(
-        sets[np.arange(3000), y].mean(), abs=0.02)  # fmt: skip
+    randomised = SplitConformal(CPConfig(temperature_scaling=False, allow_zero_sets=True))
+    calibration = randomised.calibrate(logits[:300], labels[:300], u=uniforms(300))
+    if include_last_label == "randomized":
+        ours = randomised.predict(calibration, logits[300:], u=uniforms(300))
+    else:  # MAPIE calibrates APS randomised even for its non-randomised set rules
+        rule = "inclusive" if include_last_label else "exclusive"
+        cp = SplitConformal(CPConfig(randomized=False, temperature_scaling=False, set_rule=rule))
+        ours = cp.predict(calibration, logits[300:])
+    q_mapie = float(mapie._mapie_classifier.conformity_score_function_.quantiles_[0])
+    assert calibration.q_hat == pytest.approx(q_mapie, abs=1e-12)
+    np.testing.assert_array_equal(ours.numpy(), mapie_sets[:, :, 0])
+    if include_last_label == "randomized":
+        assert (ours.sum(1) == 0).any()  # the randomised rule can empty a set; the others cannot
+    else:
+        assert ours.any(1).all()
 
 
 @settings(max_examples=25, deadline=None)
@@ -227,3 +218,163 @@ def test_bad_logits_and_labels():
         cp.calibrate(torch.randn(20, 3), torch.full((20,), 3))
     with pytest.raises(ValueError, match="logits"):
         cp.calibrate(torch.full((20, 3), float("nan")), torch.zeros(20, dtype=torch.long))
+
+
+@pytest.mark.parametrize("score", ["aps", "raps"])
+def test_inclusive_rule_adds_the_class_that_crosses_q_hat(score):
+    logits, labels = _exchangeable(300, 7, seed=6)
+    probs = logits.softmax(1)
+    sets = {}
+    for rule in ("inclusive", "exclusive"):
+        cfg = CPConfig(score=score, randomized=False, temperature_scaling=False, set_rule=rule,
+                       allow_zero_sets=True, raps_lambda=0.05, raps_k_reg=2)  # fmt: skip
+        cp = SplitConformal(cfg)
+        calibration = cp.calibrate(logits[:150], labels[:150])
+        sets[rule] = cp.predict(calibration, logits[150:]).numpy()
+    q_hat = calibration.q_hat
+    for i, p in enumerate(probs[150:].tolist()):
+        ranked = sorted(range(7), key=lambda j: -p[j])
+        mass, s = 0.0, []  # non-randomised score of the r-th ranked class, as a loop
+        for r, j in enumerate(ranked, start=1):
+            mass += p[j]
+            s.append(mass + (0.05 * max(r - 2, 0) if score == "raps" else 0.0))
+        n_in = sum(v <= q_hat for v in s)
+        assert set(np.flatnonzero(sets["exclusive"][i])) == set(ranked[:n_in])
+        assert set(np.flatnonzero(sets["inclusive"][i])) == set(ranked[: min(n_in + 1, 7)])
+    assert (sets["exclusive"].sum(1) == 0).any()  # the exclusive rule leaves sets empty here
+    assert (sets["inclusive"] >= sets["exclusive"]).all() and sets["inclusive"].any(1).all()
+
+
+def test_inclusive_is_the_default_and_the_rule_is_validated():
+    assert CPConfig().set_rule == "inclusive"
+    with pytest.raises(ValueError, match="set_rule must be 'inclusive' or 'exclusive'"):
+        CPConfig(set_rule="last")
+
+
+def test_external_uniforms_replace_the_generator_and_are_checked():
+    logits, labels = _exchangeable(200, 5, seed=8)
+    cp = SplitConformal(CPConfig(temperature_scaling=False))
+    u = torch.rand(200, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    from_u = cp.calibrate(logits, labels, u=u)
+    from_generator = cp.calibrate(logits, labels, torch.Generator().manual_seed(3))
+    assert from_u == from_generator  # the generator path draws exactly these uniforms
+    with pytest.raises(ValueError, match="u: pass either u or generator"):
+        cp.calibrate(logits, labels, torch.Generator(), u=u)
+    with pytest.raises(ValueError, match=r"u: expected one draw per sample, shape \(200,\)"):
+        cp.calibrate(logits, labels, u=u[:10])
+    with pytest.raises(ValueError, match=r"u: draws must lie in \[0, 1\]"):
+        cp.calibrate(logits, labels, u=u + 1)
+    fixed = SplitConformal(CPConfig(randomized=False, temperature_scaling=False))
+    with pytest.raises(ValueError, match="u: only randomised APS/RAPS use uniforms"):
+        fixed.predict(from_u, logits, u=u)
+
+
+@pytest.mark.parametrize("alpha", [0, 1, -0.1, 1.5, float("nan"), True, "0.1"])
+def test_alpha_outside_the_unit_interval_is_refused(alpha):
+    with pytest.raises(ValueError, match=r"alpha must lie in \(0, 1\)"):
+        conformal_quantile(torch.rand(50), alpha)
+    with pytest.raises(ValueError, match=r"alpha must lie in \(0, 1\)"):
+        min_calibration_size(alpha)
+
+
+def test_quantile_refuses_nan_scores_and_unknown_methods():
+    s = torch.rand(100, dtype=torch.float64)
+    s[7] = float("nan")
+    with pytest.raises(ValueError, match="scores: 1 of 100 calibration scores are NaN"):
+        conformal_quantile(s, 0.1)
+    with pytest.raises(ValueError, match="method must be 'finite-sample' or 'code'"):
+        conformal_quantile(torch.rand(100), 0.1, "finite")
+    s[7] = float("inf")  # an infinite score is ordered, not refused
+    assert conformal_quantile(s, 0.1) == np.sort(s.numpy())[math.ceil(101 * 0.9) - 1]
+
+
+def test_numpy_inputs_and_any_integer_label_dtype_give_the_tensor_answers():
+    logits, labels = _exchangeable(300, 6, seed=9)
+    cp = SplitConformal(CPConfig(score="raps"))
+    ref = cp.calibrate(logits[:100], labels[:100], torch.Generator().manual_seed(0))
+    got = cp.calibrate(logits[:100].numpy(), labels[:100].int().numpy(),
+                       torch.Generator().manual_seed(0))  # fmt: skip
+    assert got == ref
+    sets = cp.predict(ref, logits[100:], torch.Generator().manual_seed(1))
+    sets_np = cp.predict(ref, logits[100:].numpy(), torch.Generator().manual_seed(1))
+    torch.testing.assert_close(sets_np, sets)
+    assert coverage(sets.numpy(), labels[100:].numpy()) == coverage(sets, labels[100:])
+    assert size_stratified_coverage(sets.numpy(), labels[100:].to(torch.uint8).numpy()) == (
+        size_stratified_coverage(sets, labels[100:])
+    )
+    assert conformal_quantile(np.arange(10.0), 0.1) == 9.0
+    torch.testing.assert_close(aps_scores(logits.softmax(1).numpy()), aps_scores(logits.softmax(1)))
+    with pytest.raises(
+        TypeError, match="logits: expected a torch.Tensor or numpy.ndarray, got list"
+    ):
+        cp.calibrate(logits.tolist(), labels)
+
+
+def test_float_and_out_of_range_labels_are_refused_everywhere():
+    logits, labels = _exchangeable(60, 3, seed=10)
+    cp = SplitConformal(CPConfig())
+    with pytest.raises(ValueError, match="labels: expected integer class indices, got dtype"):
+        cp.calibrate(logits, labels.float())
+    with pytest.raises(ValueError, match="labels: expected integer class indices"):
+        fit_temperature(logits, labels.double().numpy())
+    sets = cp.predict(cp.calibrate(logits, labels), logits)
+    with pytest.raises(ValueError, match="labels: expected integer class indices"):
+        coverage(sets, labels.float())
+    for bad in (3, -1):
+        y = labels.clone()
+        y[0] = bad
+        with pytest.raises(ValueError, match=r"labels: must lie in \[0, 3\)"):
+            coverage(sets, y)
+        with pytest.raises(ValueError, match=r"labels: must lie in \[0, 3\)"):
+            size_stratified_coverage(sets, y)
+    with pytest.raises(ValueError, match=r"labels: expected shape \(60,\)"):
+        coverage(sets, labels[:5])
+    with pytest.raises(ValueError, match="sets: expected a bool mask"):
+        coverage(sets.long(), labels)
+    with pytest.raises(ValueError, match="labels: on device meta but logits is on cpu"):
+        cp.calibrate(logits, labels.to("meta"))
+
+
+def test_scores_refuse_what_is_not_a_probability_matrix():
+    logits, _ = _exchangeable(20, 4, seed=11)
+    cp = SplitConformal(CPConfig())
+    negative = torch.tensor([[1.2, -0.2, 0.0, 0.0]], dtype=torch.float64)
+    for fn in (thr_scores, aps_scores, lambda p: raps_scores(p, None, 0.1, 1), cp.scores):
+        with pytest.raises(ValueError, match=r"probs: every row must sum to 1.*row \d+ sums to"):
+            fn(logits.exp())  # unnormalised
+        with pytest.raises(ValueError, match="probs: probabilities must be >= 0"):
+            fn(negative)
+        with pytest.raises(ValueError, match=r"probs: expected shape \[N, K\]"):
+            fn(torch.ones(4))
+    float32 = logits.float().softmax(1)  # rounding within the tolerance is accepted
+    torch.testing.assert_close(thr_scores(float32), 1 - float32)
+    with pytest.raises(ValueError, match="lam must be a finite number >= 0"):
+        raps_scores(float32, None, -1.0, 1)
+
+
+def test_predict_refuses_a_calibration_for_other_classes_or_another_score():
+    logits, labels = _exchangeable(100, 5, seed=12)
+    cp = SplitConformal(CPConfig())
+    calibration = cp.calibrate(logits, labels)
+    assert (calibration.num_classes, calibration.score) == (5, "aps")
+    with pytest.raises(
+        ValueError, match="logits: K=6 classes, but the calibration was fitted on K=5"
+    ):
+        cp.predict(calibration, torch.randn(10, 6))
+    with pytest.raises(ValueError, match="calibration: fitted for score 'aps'"):
+        SplitConformal(CPConfig(score="thr")).predict(calibration, logits)
+    with pytest.raises(ValueError, match="q_scale must be a finite number >= 0"):
+        cp.predict(calibration, logits, q_scale=float("nan"))
+    with pytest.raises(ValueError, match="temperature must be a finite number > 0"):
+        Calibration(0.5, 0.0, 100, 0.1, 5, "aps")
+    with pytest.raises(ValueError, match="test_logits: shape"):
+        evaluate_splits(logits, logits[:, :4], labels, CPConfig())
+
+
+def test_coverage_is_averaged_in_float64():
+    sets = torch.tensor([[True, False], [False, True], [False, True]])
+    labels = torch.tensor([0, 0, 0])
+    assert coverage(sets, labels) == 1 / 3  # float32 gives 0.3333333432674408
+    assert size_stratified_coverage(sets, labels) == {"0-1": (1 / 3, 3)}
+    with pytest.raises(ValueError, match="sets: no samples"):
+        coverage(sets[:0], labels[:0])

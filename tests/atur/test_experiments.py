@@ -2,6 +2,7 @@ import torch
 
 from paperzoo.atur import experiments
 from paperzoo.atur.data import load_task
+from paperzoo.core import experiments as core_experiments
 
 
 def test_validation_split_is_fixed_disjoint_and_complete():
@@ -44,15 +45,22 @@ def test_run_setting_caches_on_disk_and_retrains_when_the_source_changes(monkeyp
 
     monkeypatch.setattr(experiments, "train_model", train_model)
     monkeypatch.setattr(experiments, "evaluate_model", lambda *a, **k: {"pss": 1.5})
-    monkeypatch.setattr(experiments, "_RUNS", {})
+    monkeypatch.setattr(experiments.run_setting, "_memory", {})
     regime = experiments.QUICK["k10"]
     first = experiments.run_setting(regime, "at", 0)
-    key = (regime, "at", 0, regime.lr, 0, False)
-    assert experiments.run_cache_file(key).is_file()
-    monkeypatch.setattr(experiments, "_RUNS", {})  # a new process: only the disk cache is left
+    assert experiments.run_setting.path(regime, "at", 0).is_file()
+    assert experiments.run_setting.path(regime, "at", 0, lr=None, curve_points=0).is_file()
+    monkeypatch.setattr(experiments.run_setting, "_memory", {})  # a new process: only the disk
     assert experiments.run_setting(regime, "at", 0) == first == {"pss": 1.5, "lr": regime.lr}
     assert trained == ["at"]
-    monkeypatch.setattr(experiments, "_RUNS", {})
-    monkeypatch.setattr(experiments, "_source_digest", lambda: "edited")
+    monkeypatch.setattr(experiments.run_setting, "_memory", {})
+    monkeypatch.setattr(core_experiments, "source_digest", lambda modules: "edited")
     experiments.run_setting(regime, "at", 0)
     assert trained == ["at", "at"]
+
+
+def test_the_plan_of_each_claim_names_the_runs_it_reads():
+    calls = experiments.grid_calls(experiments.FULL["k10"], "at", 0)
+    assert [c.kwargs for c in calls] == [{"validation": True}] * 2
+    assert [c.args[3] for c in calls] == [0.02, 0.05]
+    assert all(c.experiment() is experiments.run_setting for c in calls)

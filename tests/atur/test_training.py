@@ -4,7 +4,6 @@ import torch.nn.functional as F
 
 from paperzoo.atur.config import METHODS, CPConfig, MethodConfig, TrainSettings, parse_attack
 from paperzoo.atur.data import load_task
-from paperzoo.atur.experiments import torch_threads
 from paperzoo.atur.losses import beta_weight, true_class_rank
 from paperzoo.atur.models import build_model
 from paperzoo.atur.training import (
@@ -14,6 +13,7 @@ from paperzoo.atur.training import (
     save_model,
     train_model,
 )
+from paperzoo.core.runtime import torch_threads
 
 
 def _batch():

@@ -1,21 +1,22 @@
+import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from paperzoo import cli as cli_module
-from paperzoo.core import registry
-from paperzoo.core.registry import BenchResult, Verdict
 
 
-def _run(*args, cwd=None):
+def _run(*args, cwd=None, env=None):
     return subprocess.run(
         [sys.executable, "-m", "paperzoo", *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         cwd=cwd,
+        env=env,
     )
 
 
@@ -45,51 +46,61 @@ def test_unwritable_out_is_named(tmp_path):
     assert proc.stderr.strip().startswith("error: out: cannot create directory")
 
 
+DEMO = Path(__file__).parents[1] / "demo_systems"
+
+
 @pytest.fixture
-def demo_system(monkeypatch):
-    """A throw-away system 'demo' with one claim and one benchmark, registered in-process."""
-    monkeypatch.setattr(registry, "system_keys", lambda: ["demo"])
-    monkeypatch.setattr(registry, "system_title", lambda key: "Demo system")
-    monkeypatch.setattr(registry, "_load", lambda key, module: None)
-
-    def criterion(runs):
-        return Verdict.partial(f"{len(runs)} runs")
-
-    registry.reproduction(
-        key="demo",
-        name="claim",
-        claim="demo claim",
-        paper_value="1",
-        headline="x",
-        criterion=criterion,
-    )(lambda seed, scale: {"x": seed + 1.0})
-    registry.benchmark(key="demo", name="speed", description="d")(
-        lambda quick: BenchResult("fast", "slow", [0.001, 0.001], [0.004, 0.004], {"n": 3})
-    )
-    yield
-    registry._REPRODUCTIONS.pop("demo.claim")
-    registry._BENCHMARKS.pop("demo.speed")
+def demo_env(tmp_path):
+    """The environment of a user who adds the throwaway system ``zzdemo`` (its own folder only)."""
+    return {
+        **os.environ,
+        "PAPERZOO_SYSTEMS_PATH": str(DEMO),
+        "PAPERZOO_CACHE": str(tmp_path / "cache"),
+        "ZZDEMO_MARKER": str(tmp_path / "computed.txt"),
+    }
 
 
-def test_reproduce_list_and_bench_through_the_cli(demo_system, tmp_path):
-    runner = CliRunner()
+def test_a_new_system_appears_everywhere_with_no_edit_outside_its_folder(demo_env, tmp_path):
+    listed = _run("list", env=demo_env)
+    assert listed.returncode == 0 and "zzdemo" in listed.stdout and "Demo system" in listed.stdout
     out = tmp_path / "rep"
-    result = runner.invoke(cli_module.cli, ["reproduce", "demo", "--seeds", "2", "--out", str(out)])
-    assert result.exit_code == 0, result.output
+    rep = _run("reproduce", "zzdemo", "--scale", "smoke", "--seeds", "3", "--jobs", "2",
+               "--out", str(out), env=demo_env)  # fmt: skip
+    assert rep.returncode == 0, rep.stderr
     md = (out / "report.md").read_text()
-    assert "x = 1.5 ± " in md and "**partial** — 2 runs" in md
-    listed = runner.invoke(cli_module.cli, ["list", "--out", str(out)])
-    assert "claim: partial" in listed.output
+    assert "| zzdemo | doubling doubles | ratio 2 | 2 ± 0 (95% CI, n=3) | **reproduced** |" in md
+    assert "zzdemo" in (out / "index.html").read_text()
+    # --jobs 2 ran the three seeds' experiments in workers, each once; the claim then read them
+    assert sorted((tmp_path / "computed.txt").read_text().splitlines()) == [
+        "0,smoke", "1,smoke", "2,smoke",
+    ]  # fmt: skip
+    listed = _run("list", "--out", str(out), env=demo_env)
+    assert "doubling: reproduced" in listed.stdout
     bench_json = tmp_path / "b.json"
-    result = runner.invoke(cli_module.cli, ["bench", "demo", "--out", str(bench_json)])
-    assert result.exit_code == 0, result.output
-    assert "4.00x" in result.output
-    import json
-
+    bench = _run("bench", "zzdemo", "--scale", "smoke", "--out", str(bench_json), env=demo_env)
+    assert bench.returncode == 0, bench.stderr
     record = json.loads(bench_json.read_text())[0]
-    assert record["speedup"] == pytest.approx(4.0) and record["threads"] >= 1
-    result = runner.invoke(cli_module.cli, ["reproduce", "demo.nope", "--out", str(out)])
-    assert isinstance(result.exception, ValueError) and "demo.nope" in str(result.exception)
+    assert record["benchmark"] == "zzdemo.doubling" and record["speedup"] > 1
+    assert set(record["load"]) == {"others_share", "loadavg_start", "loadavg_end", "busy"}
+    help_ = _run("zzdemo", "--help", env=demo_env)
+    assert help_.returncode == 0 and "double" in help_.stdout
+    markdown = _run("list", "--markdown", "--out", str(out), env=demo_env)
+    assert "| `zzdemo` | Demo system" in markdown.stdout and "`doubled`" in markdown.stdout
+    assert "| `zzdemo.doubling` | reproduced |" in markdown.stdout
+    conformance = subprocess.run(
+        [sys.executable, "-m", "pytest", str(Path(__file__).parents[1] / "test_conformance.py"),
+         "-q", "-k", "zzdemo", "-p", "no:cacheprovider"],
+        capture_output=True, text=True, env=demo_env, timeout=300,
+    )  # fmt: skip
+    assert conformance.returncode == 0, conformance.stdout[-2000:]
+    assert "7 passed" in conformance.stdout
+
+
+def test_scale_flags_are_checked(demo_env):
+    proc = _run("reproduce", "zzdemo", "--quick", "--scale", "full", env=demo_env)
+    assert proc.returncode == 2 and "--quick contradicts --scale full" in proc.stderr
+    proc = _run("bench", "zzdemo", "--scale", "medium", env=demo_env)
+    assert proc.returncode == 2 and "Invalid value for '--scale'" in proc.stderr
 
 
 def test_main_turns_library_errors_into_one_line(monkeypatch, capsys):

@@ -1,3 +1,6 @@
+import os
+import stat
+
 import pytest
 import torch
 from torch import nn
@@ -54,3 +57,16 @@ def test_unwritable_directory(tmp_path):
     blocker.write_text("x")
     with pytest.raises(PermissionError, match="out: cannot create"):
         ensure_writable_dir(blocker / "sub")
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_atomic_write_honours_the_umask(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        with atomic_write(tmp_path / "out.txt") as handle:
+            handle.write("x")
+        open(tmp_path / "plain.txt", "w").close()
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((tmp_path / "out.txt").stat().st_mode)
+    assert mode == 0o666 & ~umask == stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode)

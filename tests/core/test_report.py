@@ -19,6 +19,7 @@ def _repro(measure, stochastic=True, plot=None):
     return Reproduction(
         key="demo",
         name="claim",
+        title="value exceeds one",
         claim="'value exceeds one' (Sec. 1)",
         paper_value="> 1",
         headline="value",
@@ -87,7 +88,7 @@ def test_report_files_hold_measured_numbers(tmp_path):
         _repro(lambda s, sc: {"value": 3.0 + s}, plot=plot), "quick", 2, tmp_path, lambda: None
     )
     md = write_report([result], tmp_path, "quick", 2).read_text()
-    assert "value = 3.5 ± " in md and "(95% CI, n=2)" in md
+    assert "| demo | value exceeds one | > 1 | 3.5 ± " in md and "(95% CI, n=2)" in md
     assert "**reproduced** — mean 3.500 > 1" in md
     assert "`paperzoo reproduce demo.claim --quick --seeds 2`" in md
     assert "![demo.png](demo.png)" in md
@@ -96,3 +97,18 @@ def test_report_files_hold_measured_numbers(tmp_path):
     payload = json.loads((tmp_path / "results.json").read_text())
     assert payload["claims"][0]["runs"] == [{"value": 3.0}, {"value": 4.0}]
     assert payload["claims"][0]["verdict"] == "reproduced"
+
+
+def test_html_opens_with_a_summary_table_grouped_by_system_then_collapsible_claims(tmp_path):
+    result = run_claim(_repro(lambda s, sc: {"value": 3.0 + s}), "quick", 2, tmp_path, list)
+    write_report([result], tmp_path, "quick", 2)
+    page = (tmp_path / "index.html").read_text()
+    summary, details = page.split("<h2>Claims</h2>")
+    assert "<tr class='system'><th colspan='4'>demo</th></tr>" in summary
+    assert "value exceeds one" in summary and "&gt; 1" in summary and "3.5 ± " in summary
+    assert "class='chip'" in summary and "reproduced" in summary
+    assert details.count("<details") == 1 and "mean 3.500 &gt; 1" in details
+    payload = json.loads((tmp_path / "results.json").read_text())
+    budget = payload["time_budgets"][0]
+    assert budget["system"] == "demo" and budget["budget_s"] == 60.0 and not budget["over"]
+    assert "quick budget" in (tmp_path / "report.md").read_text()

@@ -103,7 +103,12 @@ def test_bad_inputs(models):
     with pytest.raises(ValueError, match="target: class index -1"):
         adapter.check_target(torch.tensor([0, -1]), logits)
     assert adapter.check_target(None, torch.tensor([[0.0, 1.0, 0, 0, 0]] * 2)).tolist() == [1, 1]
-    with pytest.raises(ValueError, match="model must be a paperzoo SmallViT"):
+    with pytest.raises(
+        ValueError,
+        match=r"no ViT host adapter recognises torch\.nn\.modules\.container\.Sequential; "
+        r"supported: hf \(HF ViTForImageClassification\); paperzoo \(paperzoo SmallViT\); "
+        r"timm \(timm VisionTransformer",
+    ):
         adapt(nn.Sequential(nn.Flatten(), nn.Linear(768, 5)))
     with pytest.raises(ValueError, match="global_pool"):
         adapt(timm.models.vision_transformer.VisionTransformer(
@@ -165,3 +170,270 @@ def test_loaders_reject_mismatch(models, tmp_path):
     (tmp_path / "hf" / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(ValueError, match="does not match its config"):
         load_vit(f"hf:{tmp_path / 'hf'}")
+
+
+# --- host conformance: the weight-level re-forward equals each accepted host's own forward ------
+TIMM_BASE = dict(img_size=16, patch_size=4, in_chans=3, num_classes=5, embed_dim=24, depth=2,
+                 num_heads=3, mlp_ratio=2.0)  # fmt: skip
+TIMM_ACCEPTED = {
+    "plain": {},
+    "qkv_bias=False": dict(qkv_bias=False),
+    "proj_bias=False": dict(proj_bias=False),
+    "qk_norm": dict(qk_norm=True),
+    "scale_attn_norm": dict(scale_attn_norm=True),
+    "scale_mlp_norm": dict(scale_mlp_norm=True),
+    "init_values": dict(init_values=0.5),
+    "fc_norm": dict(fc_norm=True),
+    "final_norm=False": dict(final_norm=False),
+    "no_embed_class": dict(no_embed_class=True),
+    "pre_norm": dict(pre_norm=True),
+    "pos_embed=none": dict(pos_embed="none"),
+    "reg_tokens": dict(reg_tokens=4),
+    "layernorm_fp32": dict(norm_layer="layernormfp32"),
+    "all_options": dict(qk_norm=True, scale_attn_norm=True, scale_mlp_norm=True, init_values=0.5,
+                        reg_tokens=2, no_embed_class=True, fc_norm=True, qkv_bias=False),
+    "deit_distilled": dict(distilled=True),
+    "deit_distilled_qk_norm": dict(distilled=True, qk_norm=True, init_values=0.5),
+}  # fmt: skip
+
+
+def _perturbed(model: nn.Module) -> nn.Module:
+    """Every parameter moved off its init (LayerNorm weights != 1, biases and tokens != 0)."""
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.1 * torch.randn(p.shape, generator=gen))
+    return model.eval()
+
+
+def _timm_vit(distilled: bool = False, **kwargs) -> nn.Module:
+    torch.manual_seed(0)
+    if distilled:
+        model = timm.create_model("deit_tiny_distilled_patch16_224", pretrained=False,
+                                  **{**TIMM_BASE, **kwargs})  # fmt: skip
+    else:
+        model = timm.models.vision_transformer.VisionTransformer(**{**TIMM_BASE, **kwargs})
+    return _perturbed(model)
+
+
+def _hf_vit(num_labels: int = 5, **kwargs) -> nn.Module:
+    cfg = transformers.ViTConfig(
+        image_size=16, patch_size=4, num_channels=3, hidden_size=24, num_hidden_layers=2,
+        num_attention_heads=3, intermediate_size=48, num_labels=num_labels, **kwargs,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    return _perturbed(transformers.ViTForImageClassification(cfg))
+
+
+def _final_tokens(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The host's own tokens after its final norm (timm: fc_norm applied per token)."""
+    if isinstance(model, SmallViT):
+        return model.norm(model.blocks(model.embed(x)))
+    if isinstance(model, transformers.ViTForImageClassification):
+        return model.vit(pixel_values=x).last_hidden_state
+    tokens = model.forward_features(x)
+    return tokens if hasattr(model, "dist_token") else model.fc_norm(tokens)
+
+
+HOST_CASES = {
+    "paperzoo": lambda: _perturbed(SmallViT(CFG)),
+    **{f"timm:{name}": (lambda kw=kw: _timm_vit(**kw)) for name, kw in TIMM_ACCEPTED.items()},
+    "hf": lambda: _hf_vit(),
+    "hf:qkv_bias=False": lambda: _hf_vit(qkv_bias=False),
+}
+
+
+@pytest.mark.parametrize("case", list(HOST_CASES))
+def test_reforward_from_weights_equals_forward(case, x):
+    from paperzoo.core.vit import BLOCK_EXTRAS, block_forward, reforward
+
+    model = HOST_CASES[case]()
+    adapter = adapt(model)
+    trace = adapter.trace(x)
+    prefix = 1 + model.num_reg_tokens + hasattr(model, "dist_token") if "timm" in case else 1
+    assert adapter.num_prefix_tokens == trace.num_prefix_tokens == prefix
+    assert trace.blocks[0].attn.shape[-1] == prefix + 16
+    weights = adapter.weights(supports=BLOCK_EXTRAS)
+    for block, w in zip(trace.blocks, weights.blocks, strict=True):
+        y, z = block_forward(block.x, w, weights.heads)
+        torch.testing.assert_close(y, block.y, atol=1e-5, rtol=0)
+        torch.testing.assert_close(z, block.z, atol=1e-5, rtol=0)
+    tokens, logits = reforward(weights, trace.z0)
+    with torch.no_grad():
+        own = model(x)
+        own = own.logits if isinstance(model, transformers.ViTForImageClassification) else own
+        torch.testing.assert_close(logits, own, atol=1e-5, rtol=0)
+        torch.testing.assert_close(tokens, _final_tokens(model, x), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("case", list(HOST_CASES))
+def test_pos_embed_is_the_additive_position_part_of_z0(case, x):
+    model = HOST_CASES[case]()
+    adapter = adapt(model)
+    if "pre_norm" in case:
+        with pytest.raises(ValueError, match="pre_norm=True normalises Z₀"):
+            adapter.pos_embed()
+        return
+    z0, pos = adapter.trace(x).z0, adapter.pos_embed().clone()
+    assert pos.shape == (1, z0.shape[1], z0.shape[2])
+    with torch.no_grad():  # the same model with every position zeroed
+        for name, p in model.named_parameters():
+            if "pos" in name or "position_embeddings" in name:
+                p.zero_()
+    torch.testing.assert_close(z0 - pos, adapt(model).trace(x).z0)
+
+
+EXTRA_CASES = {  # timm option -> (kwargs, BLOCK_EXTRAS name, words in the refusal)
+    "qk_norm": (dict(qk_norm=True), "qk_norm", "q/k normalisation"),
+    "scale_attn_norm": (dict(scale_attn_norm=True), "attn_norm", "attention-output normalisation"),
+    "scale_mlp_norm": (dict(scale_mlp_norm=True), "mlp_norm", "MLP hidden normalisation"),
+    "init_values": (dict(init_values=0.5), "layer_scale", "LayerScale"),
+}
+
+
+@pytest.mark.parametrize("option", list(EXTRA_CASES))
+def test_weights_refuse_parts_the_caller_does_not_model(option):
+    """Defect: these models passed and Chefer-LRP's plain re-forward silently ignored the part."""
+    kwargs, extra, words = EXTRA_CASES[option]
+    adapter = adapt(_timm_vit(**kwargs))
+    with pytest.raises(ValueError, match=f"uses {words}.*does not model"):
+        adapter.weights()
+    assert adapter.weights(supports=(extra,)).extras == [extra]
+    with pytest.raises(ValueError, match=r"supports: unknown block parts \['nope'\]"):
+        adapter.weights(supports=("nope",))
+
+
+TIMM_REFUSED_BY_ADAPT = {
+    "class_token=False": (dict(class_token=False, global_pool="avg"), "class_token=False"),
+    "global_pool=avg": (dict(global_pool="avg"), "global_pool='avg'"),
+    "global_pool=map": (dict(global_pool="map"), "global_pool='map'"),
+    "num_classes=0": (dict(num_classes=0), r"no classifier head \(num_classes=0\)"),
+    "dynamic_img_size": (dict(dynamic_img_size=True), "dynamic_img_size=True"),
+    "ResPostBlock": ("ResPostBlock", "blocks.0 is ResPostBlock"),
+    "ParallelScalingBlock": ("ParallelScalingBlock", "blocks.0 is ParallelScalingBlock"),
+    "attn_layer=diff": (dict(attn_layer="diff"), "blocks.0.attn is DiffAttention"),
+}
+TIMM_REFUSED_BY_WEIGHTS = {
+    "rmsnorm": (dict(norm_layer="rmsnorm"), "blocks.0.norm1 is RmsNorm"),
+    "gelu_tanh": (dict(act_layer="gelu_tanh"), "blocks.0.mlp.act is GELUTanh"),
+    "quick_gelu": (dict(act_layer="quick_gelu"), "blocks.0.mlp.act is QuickGELU"),
+    "SwiGLU": ("SwiGLU", "blocks.0.mlp is SwiGLU"),
+    "GluMlp": ("GluMlp", "blocks.0.mlp is GluMlp"),
+}
+
+
+def _timm_kwargs(spec: dict | str) -> dict:
+    vt = timm.models.vision_transformer
+    if spec in ("ResPostBlock", "ParallelScalingBlock"):
+        return dict(block_fn=getattr(vt, spec))
+    return dict(mlp_layer=getattr(timm.layers, spec)) if isinstance(spec, str) else spec
+
+
+@pytest.mark.parametrize("case", list(TIMM_REFUSED_BY_ADAPT))
+def test_adapt_refuses_timm_configs_capture_cannot_describe(case):
+    spec, message = TIMM_REFUSED_BY_ADAPT[case]
+    model = _timm_vit(**_timm_kwargs(spec))
+    with pytest.raises(ValueError, match=message):
+        adapt(model)
+
+
+@pytest.mark.parametrize("case", list(TIMM_REFUSED_BY_WEIGHTS))
+def test_weights_refuse_unmodelled_timm_parts_but_capture_works(case, x):
+    spec, message = TIMM_REFUSED_BY_WEIGHTS[case]
+    model = _timm_vit(**_timm_kwargs(spec))
+    adapter = adapt(model)
+    trace = adapter.trace(x)
+    with torch.no_grad():
+        torch.testing.assert_close(trace.logits, model(x))
+    with pytest.raises(ValueError, match=message):
+        adapter.weights(supports=("qk_norm", "attn_norm", "mlp_norm", "layer_scale"))
+
+
+def test_hf_refusals():
+    with pytest.raises(ValueError, match=r"no classifier head \(num_labels=0\)"):
+        adapt(_hf_vit(num_labels=0))
+    with pytest.raises(ValueError, match="hidden_act must be 'gelu', got 'gelu_new'"):
+        adapt(_hf_vit(hidden_act="gelu_new")).weights()
+
+
+# --- the host registry ---------------------------------------------------------------------------
+def test_host_registry_walk_duplicates_and_new_hosts(models, x):
+    from paperzoo.core.registry import RegistryError
+    from paperzoo.core.vit.adapters import ViTAdapter
+    from paperzoo.core.vit.hosts import HOSTS, SmallViTAdapter, hosts, register_host
+
+    assert {"paperzoo", "timm", "hf"} <= {h.name for h in hosts()}
+    assert [type(adapt(models[h])).host for h in ("paperzoo", "timm", "hf")] == [
+        "paperzoo", "timm", "hf"
+    ]  # fmt: skip
+
+    class Other(ViTAdapter):
+        pass
+
+    with pytest.raises(RegistryError, match="'timm' is already registered"):
+        register_host("timm", lambda m: False, "another timm")(Other)
+    assert HOSTS.get("timm").adapter.__name__ == "TimmViTAdapter"
+
+    class Wrapped(nn.Module):  # a new host: one class and one registration, no edit elsewhere
+        def __init__(self, inner: SmallViT) -> None:
+            super().__init__()
+            self.inner = inner
+
+    class WrappedAdapter(SmallViTAdapter):
+        def __init__(self, model: Wrapped) -> None:
+            super().__init__(model.inner)
+
+    register_host("wrapped", lambda m: isinstance(m, Wrapped), "a wrapped SmallViT")(WrappedAdapter)
+    try:
+        adapter = adapt(Wrapped(models["paperzoo"]))
+        assert type(adapter) is WrappedAdapter and adapter.host == "wrapped"
+        assert adapter.trace(x).blocks[0].attn.shape == (3, 3, 17, 17)
+        register_host("greedy", lambda m: isinstance(m, SmallViT), "any SmallViT")(Other)
+        with pytest.raises(ValueError, match=r"recognised by several hosts \(paperzoo, greedy\)"):
+            adapt(models["paperzoo"])
+    finally:
+        HOSTS.remove("wrapped")
+        HOSTS.remove("greedy")
+
+
+# --- prefix tokens other than [CLS]: DeiT distillation token, register tokens -------------------
+PREFIX_CASES = {"deit_distilled": dict(distilled=True), "reg_tokens": dict(reg_tokens=4),
+                "reg_tokens_no_embed_class": dict(reg_tokens=4, no_embed_class=True)}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(PREFIX_CASES))
+def test_every_explainer_maps_patches_of_prefix_token_models(case, x):
+    """Defect: DeiT distilled and register-token ViTs were refused ("register tokens")."""
+    from paperzoo.core.registry import explainers
+
+    model = _timm_vit(**PREFIX_CASES[case])
+    adapter = adapt(model)
+    prefix = adapter.num_prefix_tokens
+    assert prefix == (2 if case == "deit_distilled" else 5) and adapter.cls_index == 0
+    trace = adapter.trace(x)
+    for name, cls in sorted(explainers().items()):
+        maps = cls(model).explain(x)
+        size = adapter.image_size if cls.pixel_level else adapter.grid
+        assert maps.shape == (3, *size) and torch.isfinite(maps).all(), name
+        if name == "raw_attention":  # the patch columns of the [CLS] row, prefix columns dropped
+            row = trace.attentions[-1].detach()[:, :, 0, prefix:].mean(1).clamp(min=0)
+            torch.testing.assert_close(maps, row.reshape(3, 4, 4))
+
+
+def test_weight_level_explainers_refuse_what_they_do_not_model(x):
+    """Defect: Chefer-LRP mapped qk_norm / scale_attn_norm ViTs as if those norms were absent."""
+    from paperzoo.core.registry import explainer
+
+    chefer, tokentm = explainer("chefer_lrp"), explainer("tokentm")
+    branch = tokentm.Config(transformation="branch")
+    refused = {"q/k normalisation": dict(qk_norm=True),
+               "attention-output normalisation": dict(scale_attn_norm=True)}  # fmt: skip
+    for words, kwargs in refused.items():
+        with pytest.raises(ValueError, match=f"uses {words}.*does not model"):
+            chefer(_timm_vit(**kwargs)).explain(x)
+    # TokenTM's branch transformation reads LN₁, W_V, W_O only: q/k and MLP norms are captured
+    for kwargs in (dict(qk_norm=True), dict(scale_mlp_norm=True)):
+        maps = tokentm(_timm_vit(**kwargs), branch).explain(x)
+        assert maps.shape == (3, 4, 4) and torch.isfinite(maps).all()
+    with pytest.raises(ValueError, match="uses LayerScale"):
+        tokentm(_timm_vit(init_values=0.5), branch).explain(x)

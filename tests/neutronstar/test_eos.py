@@ -83,7 +83,7 @@ def test_pressure_derivative_matches_float64_finite_difference():
 
 
 def test_no_unphysical_branch_at_high_density():
-    # a naive root finder ends at σ > f_π (notes A3); the solver must stay on σ < f_π
+    # a naive root finder ends at σ > f_π (docs/neutronstar.md §2.3); the solver stays on σ < f_π
     st = solve_mean_field(_params(700.0), np.linspace(950.0, 1600.0, 40))
     assert np.all(st.sigma < st.sigma[0] + 1e-9)
     assert np.all(st.sigma <= _params(700.0).inputs.f_pi)

@@ -38,8 +38,8 @@ def test_saturation_with_other_inputs():
     assert sat["L0"] == pytest.approx(50.0, abs=1.0)
 
 
-# notes A4 table (f_π = 92.4, m_π = 140): m0 -> g1, g2, μ̄²/f², λ4, λ6 f², g_ω, m_σ, m*(n0),
-# g_ρ (no mixing), L0 (no mixing)
+# parameter table of docs/neutronstar.md §2.4 (f_π = 92.4, m_π = 140): m0 -> g1, g2, μ̄²/f², λ4,
+# λ6 f², g_ω, m_σ, m*(n0), g_ρ (no mixing), L0 (no mixing)
 A4 = {
     500: (15.47, 9.02, 22.70, 41.94, 16.94, 11.34, 396, 611, 7.32, 94),
     600: (14.93, 8.48, 22.35, 40.39, 15.75, 9.13, 414, 709, 7.86, 86),

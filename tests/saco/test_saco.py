@@ -5,26 +5,27 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from torch import nn
 
 from paperzoo.saco import SaCo, SaCoConfig, saco_coefficient, salience_groups
 
 
 def brute_force_coefficient(s, delta):
-    """The authors' pseudo-code, as a double loop in float64."""
+    """The definition as a double loop in float64: groups in descending salience, then all pairs."""
+    pairs = sorted(zip(s, delta, strict=True), key=lambda p: -p[0])  # stable: ties keep order
     num = den = 0.0
-    k = len(s)
-    for i, j in itertools.combinations(range(k), 2):
-        sigma = 1.0 if delta[i] >= delta[j] else -1.0
-        num += sigma * (s[i] - s[j])
-        den += abs(s[i] - s[j])
-    return num / den
+    for (s_i, d_i), (s_j, d_j) in itertools.combinations(pairs, 2):
+        sigma = 1.0 if d_i >= d_j else -1.0
+        num += sigma * (s_i - s_j)
+        den += abs(s_i - s_j)
+    return num / den if den > 0 else float("nan")
 
 
 def brute_force_saco(model, x, a, k, target=None):
     """Per image, per group: rank pixels, perturb each group with the image mean, one call each."""
     out = []
     for n in range(x.shape[0]):
-        img, m = x[n], a[n].flatten()
+        img, m = x[n], a[n].flatten().double()
         p0 = model(img[None]).softmax(1)[0]
         c = int(p0.argmax()) if target is None else int(target[n])
         order = np.argsort(-m.numpy(), kind="stable")
@@ -39,15 +40,51 @@ def brute_force_saco(model, x, a, k, target=None):
     return torch.tensor(out, dtype=torch.float64)
 
 
-def test_coefficient_matches_double_loop_with_ties():
+@pytest.mark.parametrize("signed", [False, True])
+def test_coefficient_matches_double_loop_with_ties_in_any_order(signed):
     gen = torch.Generator().manual_seed(0)
-    s = torch.rand(20, 7, generator=gen, dtype=torch.float64)
-    delta = torch.randint(0, 3, (20, 7), generator=gen).double()  # many ties
+    s = torch.rand(200, 7, generator=gen, dtype=torch.float64) - 0.5 * signed  # not sorted
+    s[:50] = torch.randint(-2, 3, (50, 7), generator=gen).double()  # tied salience
+    delta = torch.randint(0, 3, (200, 7), generator=gen).double()  # many tied effects
+    delta[150:] = torch.randn(50, 7, generator=gen, dtype=torch.float64)
     got = saco_coefficient(s, delta)
     want = torch.tensor(
-        [brute_force_coefficient(a.tolist(), b.tolist()) for a, b in zip(s, delta, strict=True)]
+        [brute_force_coefficient(a.tolist(), b.tolist()) for a, b in zip(s, delta, strict=True)],
+        dtype=torch.float64,
     )
-    torch.testing.assert_close(got, want.double())
+    torch.testing.assert_close(got, want, equal_nan=True)
+    perm = torch.randperm(7, generator=gen)
+    torch.testing.assert_close(saco_coefficient(s[:, perm], delta[:, perm]), got, equal_nan=True)
+
+
+def test_tied_effects_agree_with_salience_whatever_the_group_order():
+    tied = torch.zeros(1, 3, dtype=torch.float64)
+    for s in ([[3.0, 2.0, 1.0]], [[1.0, 2.0, 3.0]], [[2.0, 3.0, 1.0]]):
+        assert float(saco_coefficient(torch.tensor(s, dtype=torch.float64), tied)[0]) == 1.0
+    s = torch.tensor([[1.0, 3.0, 2.0]])
+    assert float(saco_coefficient(s, torch.tensor([[0.0, 2.0, 1.0]]))[0]) == 1.0
+    assert float(saco_coefficient(s, torch.tensor([[2.0, 0.0, 1.0]]))[0]) == -1.0
+
+
+def test_coefficient_rejects_non_finite_and_bad_shapes():
+    s, delta = torch.rand(4, 5), torch.rand(4, 5)
+    for name, bad in [("delta", float("nan")), ("delta", float("inf")), ("s", float("nan"))]:
+        args = {"s": s.clone(), "delta": delta.clone()}
+        args[name][1, 2] = bad
+        with pytest.raises(ValueError, match=f"^{name} contains NaN or inf"):
+            saco_coefficient(**args)
+    with pytest.raises(ValueError, match=r"s must be \[B, K\], got shape \[5\]"):
+        saco_coefficient(s[0], delta[0])
+    with pytest.raises(ValueError, match=r"delta must be \[B, K\], got shape \[4, 5, 1\]"):
+        saco_coefficient(s, delta[..., None])
+    with pytest.raises(ValueError, match=r"same shape.*\[4, 5\].*\[4, 4\]"):
+        saco_coefficient(s, delta[:, :4])
+    with pytest.raises(TypeError, match="s must be a float tensor"):
+        saco_coefficient(s.long(), delta)
+    with pytest.raises(ValueError, match="k must be in"):
+        salience_groups(s, 6)
+    with pytest.raises(ValueError, match="salience must be"):
+        salience_groups(s[0], 2)
 
 
 @settings(max_examples=60, deadline=None)
@@ -77,6 +114,35 @@ def test_metric_matches_per_image_per_group_loop(model, images):
     with torch.no_grad():
         want = brute_force_saco(model, images, a, 5)
     torch.testing.assert_close(result.scores, want, rtol=1e-5, atol=1e-6)
+
+
+class LeftColumns(nn.Module):
+    """A linear classifier that sees only the two left pixel columns."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.fc = nn.Linear(3 * 8 * 2, 5)
+
+    def forward(self, x):
+        return self.fc(x[..., :2].flatten(1)) * 5.0
+
+
+def test_signed_map_with_uneven_groups_matches_the_definition(images):
+    """80 pixels in K=3 groups of 27, 27, 26. Rank groups 1 and 2 lie where the model does not
+    look (tied Δ); with negative salience group 2's sum exceeds group 1's, so F must order the
+    groups by their sums (the definition) for the tie to count as agreement."""
+    model = LeftColumns()
+    left = (torch.arange(80) % 10) < 2
+    order = torch.cat([left.nonzero()[:, 0], (~left).nonzero()[:, 0]])  # the 16 visible first
+    a = torch.empty(80).index_put_((order,), -1.0 - 1e-4 * torch.arange(80.0))
+    a = a.view(1, 8, 10).expand(6, 8, 10)
+    result = SaCo(SaCoConfig(k=3))(model=model, x_batch=images, a_batch=a)
+    s, delta = result.extra["group_salience"], result.extra["delta"]
+    assert (s[:, 2] > s[:, 1]).all() and (delta[:, 1] == delta[:, 2]).all()  # the hard case
+    with torch.no_grad():
+        want = brute_force_saco(model, images, a, 3)
+    torch.testing.assert_close(result.scores, want, rtol=1e-6, atol=1e-9)
 
 
 def test_forward_images_are_exactly_n_times_k_plus_one(model, images):

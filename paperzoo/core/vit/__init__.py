@@ -1,21 +1,23 @@
-"""Shared Vision Transformer core: a small pre-LN ViT, adapters for timm/HF ViTs, local loaders."""
+"""Shared ViT core: a small pre-LN ViT, host adapters (timm, HF, ...), local loaders."""
 
 from paperzoo.core.vit.adapters import (
+    BLOCK_EXTRAS,
     BlockTrace,
     BlockWeights,
-    HFViTAdapter,
-    SmallViTAdapter,
-    TimmViTAdapter,
     ViTAdapter,
     ViTTrace,
     ViTWeights,
     adapt,
+    block_forward,
+    reforward,
 )
+from paperzoo.core.vit.hosts import HFViTAdapter, SmallViTAdapter, TimmViTAdapter, register_host
 from paperzoo.core.vit.load import load_hf, load_small_vit, load_timm, load_vit, save_small_vit
 from paperzoo.core.vit.model import SmallViT, ViTConfig
 
 __all__ = [
-    "BlockTrace", "BlockWeights", "HFViTAdapter", "SmallViT", "SmallViTAdapter",
+    "BLOCK_EXTRAS", "BlockTrace", "BlockWeights", "HFViTAdapter", "SmallViT", "SmallViTAdapter",
     "TimmViTAdapter", "ViTAdapter", "ViTConfig", "ViTTrace", "ViTWeights", "adapt",
-    "load_hf", "load_small_vit", "load_timm", "load_vit", "save_small_vit",
+    "block_forward", "load_hf", "load_small_vit", "load_timm", "load_vit", "reforward",
+    "register_host", "save_small_vit",
 ]  # fmt: skip

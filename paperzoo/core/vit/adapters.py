@@ -1,16 +1,20 @@
-"""One protocol over three ViT hosts: per block the attention A, block input X, post-attention
-residual Y and block output Z, plus Z₀ and the CLS index.
+"""One protocol over every ViT host: per block the attention A, block input X, post-attention
+residual Y and block output Z, plus Z₀, the prefix-token count and the CLS index.
 
-Hosts: paperzoo's :class:`~paperzoo.core.vit.model.SmallViT`, timm ``VisionTransformer`` (>= 1.0,
-``global_pool='token'``) and HF ``ViTForImageClassification`` (transformers 5.x layout:
-``vit.layers[i].attention.{q,k,v,o}_proj``, ``mlp.fc1/fc2``; tested on 5.24; eager attention).
-Capture is a context manager: hooks are registered on entry and removed in ``finally``; the fused
-(SDPA) attention switch, the attention implementation and train/eval flags are restored.
+The hosts (paperzoo's :class:`~paperzoo.core.vit.model.SmallViT`, timm ``VisionTransformer``, HF
+``ViTForImageClassification``, ...) live in :mod:`paperzoo.core.vit.hosts`, one module each;
+:func:`adapt` asks that registry which host recognises a model. Token layout: the prefix tokens
+([CLS], a distillation token, registers) occupy positions ``[0, num_prefix_tokens)``, ``cls_index``
+is one of them, and the ``h·w`` patch tokens follow in row-major grid order.
+
+Capture is a context manager: hooks are registered on entry and removed in ``finally``; the host's
+switch to materialised attention and the train/eval flags are restored. At weight level,
+:meth:`ViTAdapter.weights` and :func:`reforward` reproduce the model's forward exactly, or refuse.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
@@ -19,34 +23,79 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from paperzoo.core import runtime
-from paperzoo.core.vit.model import SmallViT
+
+LNParams = tuple[Tensor | None, Tensor | None, float]
+"""A LayerNorm over the last dim as (weight, bias, eps); ``None`` weight or bias: not affine."""
+
+BLOCK_EXTRAS: dict[str, str] = {
+    "qk_norm": "q/k normalisation (timm qk_norm=True: attn.q_norm, attn.k_norm)",
+    "attn_norm": "attention-output normalisation (timm scale_attn_norm=True: attn.norm)",
+    "mlp_norm": "MLP hidden normalisation (timm scale_mlp_norm=True: mlp.norm)",
+    "layer_scale": "LayerScale (timm init_values: ls1, ls2)",
+}
+"""Optional block parts beyond the plain pre-LN block, name -> what they are."""
 
 
 @dataclass(frozen=True)
 class BlockWeights:
-    """Parameters of one pre-LN block, host-independent (``qkv_w`` is ``[3D, D]``, q|k|v)."""
+    """Parameters of one pre-LN block, host-independent (``qkv_w`` is ``[3D, D]``, q|k|v).
 
-    norm1: tuple[Tensor, Tensor, float]
+    [Q|K|V] = LN₁(X) W_qkvᵀ + b_qkv, A = softmax(N_q(Q) N_k(K)ᵀ / √d_h) per head,
+    Y = X + γ₁ ⊙ proj(N_a(A V)), Z = Y + γ₂ ⊙ fc2(N_m(GELU(fc1(LN₂(Y))))).
+    N_q, N_k, N_a, N_m (LayerNorms) and γ₁, γ₂ (LayerScale) are the :data:`BLOCK_EXTRAS`; ``None``
+    means the part is absent (identity).
+    """
+
+    norm1: LNParams
     qkv_w: Tensor
     qkv_b: Tensor
     proj_w: Tensor
     proj_b: Tensor
-    norm2: tuple[Tensor, Tensor, float]
+    norm2: LNParams
     fc1_w: Tensor
     fc1_b: Tensor
     fc2_w: Tensor
     fc2_b: Tensor
+    q_norm: LNParams | None = None
+    k_norm: LNParams | None = None
+    attn_norm: LNParams | None = None
+    mlp_norm: LNParams | None = None
+    ls1: Tensor | None = None
+    ls2: Tensor | None = None
+
+    @property
+    def extras(self) -> list[str]:
+        """The :data:`BLOCK_EXTRAS` this block uses."""
+        used = {
+            "qk_norm": self.q_norm is not None or self.k_norm is not None,
+            "attn_norm": self.attn_norm is not None,
+            "mlp_norm": self.mlp_norm is not None,
+            "layer_scale": self.ls1 is not None or self.ls2 is not None,
+        }
+        return [name for name in BLOCK_EXTRAS if used[name]]
 
 
 @dataclass(frozen=True)
 class ViTWeights:
-    """All weights after Z₀: blocks, final LayerNorm and the linear head on the CLS token."""
+    """All weights after Z₀: blocks, final LayerNorm (``None``: none) and the linear head.
+
+    logits = concat(T[:, i] for i in ``head_tokens``) · head_wᵀ + head_b, T = norm(Z_L). A plain ViT
+    reads the CLS token (``head_tokens=(0,)``); DeiT's distilled model averages a head on [CLS] and
+    one on the distillation token, i.e. ``head_tokens=(0, 1)`` with both heads halved.
+    """
 
     blocks: list[BlockWeights]
-    norm: tuple[Tensor, Tensor, float]
+    norm: LNParams | None
     head_w: Tensor
     head_b: Tensor
     heads: int
+    head_tokens: tuple[int, ...] = (0,)
+
+    @property
+    def extras(self) -> list[str]:
+        """The :data:`BLOCK_EXTRAS` any block uses."""
+        used = {name for block in self.blocks for name in block.extras}
+        return [name for name in BLOCK_EXTRAS if name in used]
 
 
 @dataclass
@@ -68,6 +117,7 @@ class ViTTrace:
     blocks: list[BlockTrace]
     cls_index: int
     grid: tuple[int, int]
+    num_prefix_tokens: int = 1
 
     @property
     def attentions(self) -> list[Tensor]:
@@ -92,7 +142,8 @@ def _first_arg(args: tuple, kwargs: dict, name: str) -> Tensor:
 
 
 class ViTAdapter:
-    """Base adapter; subclasses name the host's modules and flags."""
+    """Base adapter; subclasses (one per host, :mod:`paperzoo.core.vit.hosts`) name the host's
+    modules and flags. ``host`` is the name the class is registered under."""
 
     host = "vit"
     _x_kwarg = "x"
@@ -118,10 +169,11 @@ class ViTAdapter:
         raise NotImplementedError
 
     def pos_embed(self) -> Tensor:
-        """Learned positions added in Z₀, ``[1, N, D]``."""
+        """Positions added in Z₀, ``[1, N, D]`` (zero rows for tokens that get none)."""
         raise NotImplementedError
 
-    def weights(self) -> ViTWeights:
+    def _weights(self) -> ViTWeights:
+        """Every weight after Z₀, exact; ``ValueError`` naming any part it cannot describe."""
         raise NotImplementedError
 
     image_size: tuple[int, int]
@@ -129,7 +181,31 @@ class ViTAdapter:
     num_classes: int
     num_heads: int
     grid: tuple[int, int]
+    num_prefix_tokens = 1
     cls_index = 0
+
+    def weights(self, supports: Collection[str] = ()) -> ViTWeights:
+        """The weights after Z₀, exact for this model: :func:`reforward` reproduces its forward.
+
+        ``supports`` names the :data:`BLOCK_EXTRAS` the caller's own block maths models; a model
+        using any other one is refused with a ``ValueError``, so no caller drops a part silently.
+        """
+        supports = (supports,) if isinstance(supports, str) else tuple(supports)
+        unknown = sorted(set(supports) - set(BLOCK_EXTRAS))
+        if unknown:
+            raise ValueError(
+                f"supports: unknown block parts {unknown}; known: {list(BLOCK_EXTRAS)}"
+            )
+        weights = self._weights()
+        missing = [name for name in weights.extras if name not in supports]
+        if missing:
+            parts = "; ".join(BLOCK_EXTRAS[name] for name in missing)
+            raise ValueError(
+                f"model: this {self.host} ViT uses {parts}, which this explainer's weight-level "
+                "re-forward does not model; explainers that read only the captured trace "
+                "(attention, X, Y, Z) support it"
+            )
+        return weights
 
     @property
     def num_blocks(self) -> int:
@@ -158,6 +234,8 @@ class ViTAdapter:
         if target is None:
             return logits.argmax(dim=1)
         t = torch.as_tensor(target, device=logits.device)
+        if t.dtype == torch.bool:
+            raise ValueError("target must be integer class indices, got bool")
         if t.is_floating_point() or t.is_complex():
             raise ValueError(f"target must be integer class indices, got dtype {t.dtype}")
         t = t.long().expand(batch) if t.ndim == 0 else t.long()
@@ -215,63 +293,37 @@ class ViTAdapter:
         n = self.num_blocks
         if len(rec.attn) != n or any(a is None for a in rec.attn.values()):
             raise RuntimeError(f"{self.host}: attention probabilities were not captured")
+        tokens = self.num_prefix_tokens + self.grid[0] * self.grid[1]
+        if rec.attn[0].shape[-1] != tokens:
+            raise RuntimeError(
+                f"{self.host}: {rec.attn[0].shape[-1]} tokens captured, the adapter counts "
+                f"{tokens} "
+                f"({self.num_prefix_tokens} prefix + {self.grid[0]}x{self.grid[1]} patches)"
+            )
         blocks = [
             BlockTrace(rec.attn[i], rec.x[i].detach(), rec.y[i].detach(), rec.z[i].detach())
             for i in range(n)
         ]
-        return ViTTrace(logits, blocks[0].x, blocks, self.cls_index, self.grid)
+        return ViTTrace(
+            logits, blocks[0].x, blocks, self.cls_index, self.grid, self.num_prefix_tokens
+        )
 
 
-class _TimmLayoutAdapter(ViTAdapter):
-    """Hosts laid out like timm: ``blocks[i].attn`` (``fused_attn``), ``norm2``, ``pos_embed``."""
-
-    def blocks(self) -> list[nn.Module]:
-        return list(self.model.blocks)
-
-    def _norm2(self, block: nn.Module) -> nn.Module:
-        return block.norm2
-
-    def _enter_flags(self) -> Callable[[], None]:
-        attns = [b.attn for b in self.blocks()]
-        old = [a.fused_attn for a in attns]
-        for a in attns:
-            a.fused_attn = False  # SDPA never materialises the attention matrix
-
-        def restore() -> None:
-            for a, f in zip(attns, old, strict=True):
-                a.fused_attn = f
-
-        return restore
-
-    def logits(self, x: Tensor) -> Tensor:
-        return self.model(x)
-
-    def pos_embed(self) -> Tensor:
-        return self.model.pos_embed.detach()
-
-    def weights(self) -> ViTWeights:
-        return _timm_like_weights(self.model, self.num_heads)
+def ln_params(module: nn.Module, where: str, types: tuple[type, ...] = (nn.LayerNorm,)) -> LNParams:
+    """(weight, bias, eps) of a LayerNorm over the last dim (an exact type in ``types``);
+    ``ValueError`` naming ``where`` for any other norm."""
+    if type(module) not in types or len(module.normalized_shape) != 1:
+        raise ValueError(
+            f"model: {where} is {type(module).__name__}; the weight-level re-forward models "
+            "LayerNorm only"
+        )
+    weight = None if module.weight is None else module.weight.detach()
+    bias = None if module.bias is None else module.bias.detach()
+    return weight, bias, float(module.eps)
 
 
-class SmallViTAdapter(_TimmLayoutAdapter):
-    host = "paperzoo"
-
-    def __init__(self, model: SmallViT) -> None:
-        super().__init__(model)
-        c = model.cfg
-        self.image_size = (c.image_size, c.image_size)
-        self.in_chans, self.num_classes, self.num_heads = c.in_chans, c.num_classes, c.heads
-        self.grid = (c.grid, c.grid)
-
-    def _prob_site(self, block: nn.Module) -> tuple[nn.Module, Callable[[object], Tensor]]:
-        return block.attn.probs, lambda out: out
-
-
-def _ln(m: nn.LayerNorm) -> tuple[Tensor, Tensor, float]:
-    return m.weight.detach(), m.bias.detach(), float(m.eps)
-
-
-def _bias(linear: nn.Linear) -> Tensor:
+def linear_bias(linear: nn.Linear) -> Tensor:
+    """The bias of ``linear``, zeros when it has none."""
     if linear.bias is None:
         return torch.zeros(
             linear.out_features, dtype=linear.weight.dtype, device=linear.weight.device
@@ -279,173 +331,48 @@ def _bias(linear: nn.Linear) -> Tensor:
     return linear.bias.detach()
 
 
-def _timm_like_weights(model: nn.Module, heads: int) -> ViTWeights:
-    blocks = []
-    for b in model.blocks:
-        for name in ("norm1", "norm2"):
-            if not isinstance(getattr(b, name), nn.LayerNorm):
-                raise ValueError(
-                    f"model: block {name} is not a LayerNorm; only plain ViTs supported"
-                )
-        if (
-            not isinstance(b.mlp.act, nn.GELU)
-            or getattr(b.mlp.act, "approximate", "none") != "none"
-        ):
-            raise ValueError("model: MLP activation is not exact GELU; only plain ViTs supported")
-        for name in ("ls1", "ls2"):
-            if not isinstance(getattr(b, name, nn.Identity()), nn.Identity):
-                raise ValueError(f"model: block has LayerScale ({name}); only plain ViTs supported")
-        blocks.append(
-            BlockWeights(
-                _ln(b.norm1),
-                b.attn.qkv.weight.detach(),
-                _bias(b.attn.qkv),
-                b.attn.proj.weight.detach(),
-                _bias(b.attn.proj),
-                _ln(b.norm2),
-                b.mlp.fc1.weight.detach(),
-                _bias(b.mlp.fc1),
-                b.mlp.fc2.weight.detach(),
-                _bias(b.mlp.fc2),
-            )  # fmt: skip
-        )
-    return ViTWeights(blocks, _ln(model.norm), model.head.weight.detach(), _bias(model.head), heads)
+def layer_norm(x: Tensor, params: LNParams | None) -> Tensor:
+    """LayerNorm over the last dim with (weight, bias, eps); ``None`` is the identity."""
+    if params is None:
+        return x
+    w, b, eps = params
+    return F.layer_norm(x, (x.shape[-1],), w, b, eps)
 
 
-class TimmViTAdapter(_TimmLayoutAdapter):
-    """timm ``VisionTransformer`` with a class token and ``global_pool='token'``."""
-
-    host = "timm"
-
-    def __init__(self, model: nn.Module) -> None:
-        from timm.layers import Attention
-
-        super().__init__(model)
-        if getattr(model, "cls_token", None) is None or model.global_pool != "token":
-            raise ValueError("model: timm ViT must have a class token and global_pool='token'")
-        if getattr(model, "num_prefix_tokens", 1) != 1:
-            raise ValueError(
-                f"model: register tokens are not supported, got {model.num_prefix_tokens - 1}"
-            )
-        if getattr(model, "dynamic_img_size", False):
-            raise ValueError("model: dynamic_img_size=True is not supported")
-        if not all(isinstance(b.attn, Attention) for b in model.blocks):
-            raise ValueError("model: every timm block must use timm.layers.Attention")
-        self.image_size = tuple(model.patch_embed.img_size)
-        self.in_chans = model.patch_embed.proj.in_channels
-        self.num_classes = model.num_classes
-        self.num_heads = model.blocks[0].attn.num_heads
-        self.grid = tuple(model.patch_embed.grid_size)
-
-    def _prob_site(self, block: nn.Module) -> tuple[nn.Module, Callable[[object], Tensor]]:
-        return block.attn.attn_drop, lambda out: out
-
-    def weights(self) -> ViTWeights:
-        if not isinstance(self.model.fc_norm, nn.Identity):
-            raise ValueError("model: fc_norm is not supported by weight-level explainers")
-        return super().weights()
+def block_forward(x: Tensor, w: BlockWeights, heads: int) -> tuple[Tensor, Tensor]:
+    """One block from its weights (equations on :class:`BlockWeights`): ``[B,N,D] -> (Y, Z)``."""
+    b, n, _ = x.shape
+    head_dim = w.qkv_w.shape[0] // (3 * heads)
+    qkv = layer_norm(x, w.norm1) @ w.qkv_w.T + w.qkv_b
+    q, k, v = qkv.reshape(b, n, 3, heads, head_dim).permute(2, 0, 3, 1, 4).unbind(0)
+    q, k = layer_norm(q, w.q_norm), layer_norm(k, w.k_norm)  # [B, H, N, d_h]
+    attn = (q * head_dim**-0.5 @ k.transpose(-2, -1)).softmax(dim=-1)
+    mixed = layer_norm((attn @ v).transpose(1, 2).reshape(b, n, heads * head_dim), w.attn_norm)
+    o = mixed @ w.proj_w.T + w.proj_b
+    y = x + (o if w.ls1 is None else o * w.ls1)
+    hidden = layer_norm(F.gelu(layer_norm(y, w.norm2) @ w.fc1_w.T + w.fc1_b), w.mlp_norm)
+    m = hidden @ w.fc2_w.T + w.fc2_b
+    return y, y + (m if w.ls2 is None else m * w.ls2)
 
 
-class HFViTAdapter(ViTAdapter):
-    """HF ``ViTForImageClassification``; attention is switched to eager during capture."""
+def reforward(weights: ViTWeights, z0: Tensor) -> tuple[Tensor, Tensor]:
+    """The model's forward from Z₀ ``[B, N, D]`` with ``weights`` alone.
 
-    host = "hf"
-    _x_kwarg = "hidden_states"
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__(model)
-        layers = getattr(model.vit, "layers", None)
-        if layers is None or not hasattr(layers[0].attention, "q_proj"):
-            raise ValueError(
-                "model: HF ViT layout not supported (needs transformers 5.x: vit.layers[i]"
-                ".attention.q_proj); upgrade transformers"
-            )
-        c = model.config
-        size = c.image_size if isinstance(c.image_size, (tuple, list)) else (c.image_size,) * 2
-        patch = c.patch_size if isinstance(c.patch_size, (tuple, list)) else (c.patch_size,) * 2
-        self.image_size = (int(size[0]), int(size[1]))
-        self.in_chans = int(c.num_channels)
-        self.num_classes = int(c.num_labels)
-        self.num_heads = int(c.num_attention_heads)
-        self.grid = (self.image_size[0] // patch[0], self.image_size[1] // patch[1])
-
-    def blocks(self) -> list[nn.Module]:
-        return list(self.model.vit.layers)
-
-    def _prob_site(self, block: nn.Module) -> tuple[nn.Module, Callable[[object], Tensor]]:
-        return block.attention, lambda out: out[1]  # (attn_output, attn_weights)
-
-    def _norm2(self, block: nn.Module) -> nn.Module:
-        return block.layernorm_after
-
-    def _enter_flags(self) -> Callable[[], None]:
-        old = self.model.config._attn_implementation
-        self.model.set_attn_implementation("eager")
-
-        def restore() -> None:
-            self.model.set_attn_implementation(old)
-
-        return restore
-
-    def logits(self, x: Tensor) -> Tensor:
-        return self.model(pixel_values=x).logits
-
-    def pos_embed(self) -> Tensor:
-        return self.model.vit.embeddings.position_embeddings.detach()
-
-    def weights(self) -> ViTWeights:
-        c = self.model.config
-        if c.hidden_act != "gelu":
-            raise ValueError(f"model: hidden_act must be 'gelu', got {c.hidden_act!r}")
-        blocks = []
-        for layer in self.blocks():
-            a = layer.attention
-            blocks.append(
-                BlockWeights(
-                    _ln(layer.layernorm_before),
-                    torch.cat([a.q_proj.weight, a.k_proj.weight, a.v_proj.weight]).detach(),
-                    torch.cat([_bias(a.q_proj), _bias(a.k_proj), _bias(a.v_proj)]),
-                    a.o_proj.weight.detach(),
-                    _bias(a.o_proj),
-                    _ln(layer.layernorm_after),
-                    layer.mlp.fc1.weight.detach(),
-                    _bias(layer.mlp.fc1),
-                    layer.mlp.fc2.weight.detach(),
-                    _bias(layer.mlp.fc2),
-                )  # fmt: skip
-            )
-        m = self.model
-        return ViTWeights(
-            blocks, _ln(m.vit.layernorm), m.classifier.weight.detach(), _bias(m.classifier),
-            self.num_heads,
-        )  # fmt: skip
+    Returns (final tokens T = norm(Z_L) ``[B, N, D]``, logits ``[B, C]``).
+    """
+    z = z0
+    for w in weights.blocks:
+        z = block_forward(z, w, weights.heads)[1]
+    tokens = layer_norm(z, weights.norm)
+    pooled = tokens[:, list(weights.head_tokens)].flatten(1)
+    return tokens, pooled @ weights.head_w.T + weights.head_b
 
 
 def adapt(model: nn.Module | ViTAdapter) -> ViTAdapter:
-    """The adapter for ``model``; ``ValueError`` for anything that is not a supported ViT."""
+    """The adapter of the one registered host that recognises ``model``
+    (:mod:`paperzoo.core.vit.hosts`); ``ValueError`` naming its type and the hosts otherwise."""
     if isinstance(model, ViTAdapter):
         return model
-    if isinstance(model, SmallViT):
-        return SmallViTAdapter(model)
-    try:
-        from timm.models.vision_transformer import VisionTransformer
-    except ImportError:  # optional extra
-        VisionTransformer = ()  # noqa: N806
-    if VisionTransformer and isinstance(model, VisionTransformer):
-        return TimmViTAdapter(model)
-    try:
-        from transformers import ViTForImageClassification
-    except ImportError:  # optional extra
-        ViTForImageClassification = ()  # noqa: N806
-    if ViTForImageClassification and isinstance(model, ViTForImageClassification):
-        return HFViTAdapter(model)
-    raise ValueError(
-        "model must be a paperzoo SmallViT, a timm VisionTransformer or an HF "
-        f"ViTForImageClassification, got {type(model).__name__}"
-    )
+    from paperzoo.core.vit.hosts import find_host  # the host modules import this one
 
-
-def layer_norm(x: Tensor, params: tuple[Tensor, Tensor, float]) -> Tensor:
-    """LayerNorm over the last dim with (weight, bias, eps)."""
-    w, b, eps = params
-    return F.layer_norm(x, (x.shape[-1],), w, b, eps)
+    return find_host(model).adapter(model)

@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
-from paperzoo.core.io import load_checkpoint, load_state_dict_checked, save_checkpoint
+from paperzoo.core.io import (
+    load_checkpoint,
+    load_state_dict_checked,
+    load_weights_only,
+    save_checkpoint,
+)
 from paperzoo.core.vit.model import SmallViT, ViTConfig
 
 CONFIG_KEY = "vit_config"
@@ -45,13 +49,12 @@ def load_timm(name: str, checkpoint_path: str | Path, **model_kwargs: Any) -> nn
         model = timm.create_model(name, pretrained=False, **model_kwargs)
     except RuntimeError as err:  # timm: unknown model name
         raise ValueError(f"model: timm cannot build {name!r} ({err})") from err
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises several unrelated types for a damaged file
-        raise ValueError(f"checkpoint: {path} is corrupt or not a torch file ({err})") from err
+    payload = load_weights_only(path)
     for key in ("state_dict", "model"):
         if isinstance(payload, dict) and isinstance(payload.get(key), dict):
             payload = payload[key]
+    if not isinstance(payload, dict):
+        raise ValueError(f"checkpoint: {path} holds a {type(payload).__name__}, not a state dict")
     state = {k.removeprefix("module."): v for k, v in payload.items()}
     load_state_dict_checked(model, state, source=str(path))
     return model.eval()

@@ -1,8 +1,9 @@
 """Train the small ViT on placed Fashion-MNIST (CPU, minutes) and cache it for every system.
 
-``trained_vit(scale)`` returns the cached model when present, otherwise trains and caches it under
-``platformdirs.user_cache_dir("paperzoo")/vit`` (override with ``$PAPERZOO_CACHE``). The cache file
-name hashes the model, data and optimisation settings, so a change retrains instead of reusing.
+``trained_vit(scale)`` returns the cached model when present, otherwise trains it. Trained models
+live in the core experiment cache (:mod:`paperzoo.core.experiments`), keyed by the training spec,
+the training code, the library versions and the dataset folder, so a change retrains instead of
+reusing; each cache file is also a checkpoint that ``--model PATH`` loads.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from paperzoo.core.data.fashion_mnist import ROOT_ENV
 from paperzoo.core.data.placed import PlacedConfig, fashion_mnist_available, make_placed
-from paperzoo.core.io import cache_root
+from paperzoo.core.experiments import experiment
+from paperzoo.core.io import load_state_dict_checked
+from paperzoo.core.registry import Scale
 from paperzoo.core.runtime import seed_everything
 from paperzoo.core.train import TrainConfig, train
-from paperzoo.core.vit.load import load_small_vit, save_small_vit
+from paperzoo.core.vit.load import CONFIG_KEY, save_small_vit
 from paperzoo.core.vit.model import SmallViT, ViTConfig
 
 
@@ -61,15 +65,15 @@ FULL_SPEC = ViTTrainSpec()
 QUICK_SPEC = ViTTrainSpec(epochs=3, train_limit=30000)
 # bundled fallback when Fashion-MNIST is not installed: scikit-learn's digits, same pasting
 QUICK_DIGITS_SPEC = ViTTrainSpec(data=PlacedConfig(source="digits"), epochs=30, warmup_steps=50)
-
-
-def cache_dir() -> Path:
-    """:func:`~paperzoo.core.io.cache_root` plus ``/vit``."""
-    return cache_root() / "vit"
-
-
-def cache_path(spec: ViTTrainSpec) -> Path:
-    return cache_dir() / f"placed-fmnist-vit-{spec.key()}.pt"
+# for tests: a two-block ViT on 1500 placed digits, a few seconds on one core
+SMOKE_SPEC = ViTTrainSpec(
+    model=ViTConfig(dim=32, depth=2, heads=2),
+    data=PlacedConfig(source="digits"),
+    epochs=3,
+    batch_size=64,
+    warmup_steps=10,
+    train_limit=1500,
+)
 
 
 @torch.no_grad()
@@ -83,10 +87,8 @@ def accuracy(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int =
     return correct / len(labels)
 
 
-def train_vit(
-    spec: ViTTrainSpec = FULL_SPEC, out: str | Path | None = None, device: str = "cpu"
-) -> dict[str, Any]:
-    """Train a :class:`SmallViT` per ``spec`` on ``device``, save it and return its metadata."""
+def fit_vit(spec: ViTTrainSpec = FULL_SPEC, device: str = "cpu") -> tuple[SmallViT, dict[str, Any]]:
+    """Train a :class:`SmallViT` per ``spec`` on ``device``; the model (on CPU) and metadata."""
     seed_everything(spec.seed)
     data = make_placed("train", spec.data, limit=spec.train_limit)
     val = make_placed("val", spec.data, limit=2000)
@@ -125,39 +127,60 @@ def train_vit(
         "threads": torch.get_num_threads(),
         "device": device,
     }
-    path = Path(out) if out is not None else cache_path(spec)
-    save_small_vit(path, model, meta)
-    return {**meta, "path": str(path)}
+    return model, meta
 
 
-def specs_for(scale: str) -> list[ViTTrainSpec]:
+def train_vit(spec: ViTTrainSpec, out: str | Path, device: str = "cpu") -> dict[str, Any]:
+    """Train per ``spec``, save the checkpoint to ``out`` and return its metadata."""
+    model, meta = fit_vit(spec, device)
+    save_small_vit(out, model, meta)
+    return {**meta, "path": str(out)}
+
+
+@experiment(
+    code=("paperzoo.core.vit.model", "paperzoo.core.vit.train", "paperzoo.core.data",
+          "paperzoo.core.train"),
+    env=(ROOT_ENV,),
+    binary=True,
+)  # fmt: skip
+def _trained(spec: ViTTrainSpec) -> dict[str, Any]:
+    """The checkpoint payload of a ViT trained per ``spec`` (cached: see the module docstring)."""
+    model, meta = fit_vit(spec)
+    return {"state_dict": model.state_dict(), "meta": {**meta, CONFIG_KEY: model.cfg.to_dict()}}
+
+
+def cache_path(spec: ViTTrainSpec) -> Path:
+    """The cache file (a loadable checkpoint) of the ViT trained per ``spec``."""
+    return _trained.path(spec)
+
+
+def specs_for(scale: Scale | str) -> list[ViTTrainSpec]:
     """Specs acceptable at ``scale``, best first; the last is trained when none is cached.
 
     'quick' reuses the full model when cached, and falls back to digits without Fashion-MNIST.
     """
-    if scale not in ("full", "quick"):
-        raise ValueError(f"scale must be 'full' or 'quick', got {scale!r}")
-    if scale == "full":
-        return [FULL_SPEC]
-    return [FULL_SPEC, QUICK_SPEC] if fashion_mnist_available() else [QUICK_DIGITS_SPEC]
+    scale = Scale.parse(scale)
+    quick = [FULL_SPEC, QUICK_SPEC] if fashion_mnist_available() else [QUICK_DIGITS_SPEC]
+    return scale.pick(smoke=[SMOKE_SPEC], quick=quick, full=[FULL_SPEC])
 
 
-def trained_vit(scale: str = "full", retrain: bool = False) -> tuple[SmallViT, dict[str, Any]]:
-    """The cached trained ViT for ``scale`` ('full' or 'quick'), training it first if absent.
+def trained_vit(
+    scale: Scale | str = Scale.FULL, retrain: bool = False
+) -> tuple[SmallViT, dict[str, Any]]:
+    """The cached trained ViT for ``scale``, training it first if absent.
 
-    ``meta`` holds the checkpoint's metadata plus ``scale`` and ``data_config`` (the
+    ``meta`` holds the checkpoint's metadata plus ``path``, ``scale`` and ``data_config`` (the
     :class:`PlacedConfig` it was trained on, to evaluate on the same kind of data).
     """
     candidates = specs_for(scale)
-    if not retrain:
-        for spec in candidates:
-            if cache_path(spec).is_file():
-                model, meta = load_small_vit(cache_path(spec))
-                return model, {**meta, "path": str(cache_path(spec)), **_describe(spec)}
-    spec = candidates[-1]
-    meta = train_vit(spec)
-    model, _ = load_small_vit(meta["path"])
-    return model, {**meta, **_describe(spec)}
+    spec = next((s for s in candidates if _trained.cached(s)), candidates[-1])
+    if retrain:
+        _trained.forget(spec)
+    payload = _trained(spec)
+    model = SmallViT(ViTConfig.from_dict(payload["meta"][CONFIG_KEY]))
+    load_state_dict_checked(model, payload["state_dict"], source=str(cache_path(spec)))
+    meta = {**payload["meta"], "path": str(cache_path(spec)), **_describe(spec)}
+    return model.eval(), meta
 
 
 def _describe(spec: ViTTrainSpec) -> dict[str, Any]:
@@ -165,4 +188,5 @@ def _describe(spec: ViTTrainSpec) -> dict[str, Any]:
 
 
 def _scale(spec: ViTTrainSpec) -> str:
-    return "full" if spec == FULL_SPEC else "quick-digits" if spec == QUICK_DIGITS_SPEC else "quick"
+    names = {FULL_SPEC: "full", QUICK_SPEC: "quick", QUICK_DIGITS_SPEC: "quick-digits"}
+    return names.get(spec, "smoke")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
+from paperzoo.core.classifier import Classifier
 from paperzoo.core.interfaces import Metric
 from paperzoo.saco.config import PerturbationMetricConfig
 from paperzoo.saco.perturb import (
@@ -28,7 +29,7 @@ class CumulativeMetric(Metric):
 
     def _curve(
         self,
-        model: nn.Module,
+        model: Classifier,
         x: Tensor,
         y: Tensor | None,
         a: Tensor,

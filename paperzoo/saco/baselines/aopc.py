@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from torch import Tensor, nn
+from torch import Tensor
 
+from paperzoo.core.classifier import Classifier
 from paperzoo.core.interfaces import MetricResult
 from paperzoo.saco.baselines._cumulative import CumulativeMetric
 
@@ -17,7 +18,7 @@ class AOPC(CumulativeMetric):
     paper: ClassVar[str] = "Samek et al. 2017"
     higher_is_better: ClassVar[bool] = True
 
-    def _compute(self, model: nn.Module, x: Tensor, y: Tensor | None, a: Tensor) -> MetricResult:
+    def _compute(self, model: Classifier, x: Tensor, y: Tensor | None, a: Tensor) -> MetricResult:
         fractions = self._grid(x.device)
         base, curve = self._curve(model, x, y, a, fractions)
         scores = (base.unsqueeze(1) - curve).mean(1)  # AOPC, Samek Eq. (12)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
+from paperzoo.core.classifier import Classifier
 from paperzoo.core.interfaces import MetricResult
 from paperzoo.saco.baselines._cumulative import CumulativeMetric
 
@@ -19,7 +20,7 @@ class LOdds(CumulativeMetric):
     paper: ClassVar[str] = "Shrikumar et al. 2017"
     higher_is_better: ClassVar[bool] = False
 
-    def _compute(self, model: nn.Module, x: Tensor, y: Tensor | None, a: Tensor) -> MetricResult:
+    def _compute(self, model: Classifier, x: Tensor, y: Tensor | None, a: Tensor) -> MetricResult:
         fractions = self._fractions(x.device)
         base, curve = self._curve(model, x, y, a, fractions)
         eps = 1e-12

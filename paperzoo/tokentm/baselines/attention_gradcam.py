@@ -12,11 +12,15 @@ from torch import Tensor
 from paperzoo.tokentm.base import Explainer
 
 
-def attention_gradcam_row(attn: Tensor, grad: Tensor, cls_index: int = 0) -> Tensor:
-    """CLS row ``[B, N]`` (CLS column included; callers drop it) from last-layer A, ∂y/∂A."""
-    keep = torch.ones(attn.shape[-1], dtype=torch.bool, device=attn.device)
-    keep[cls_index] = False
-    alpha = grad[:, :, cls_index, keep].mean(dim=-1, keepdim=True)  # [B, H, 1]
+def attention_gradcam_row(
+    attn: Tensor, grad: Tensor, cls_index: int = 0, num_prefix_tokens: int = 1
+) -> Tensor:
+    """CLS row ``[B, N]`` (prefix columns included; callers drop them) from last-layer A, ∂y/∂A.
+
+    The patches are the tokens after the ``num_prefix_tokens`` prefix ([CLS], distillation,
+    registers).
+    """
+    alpha = grad[:, :, cls_index, num_prefix_tokens:].mean(dim=-1, keepdim=True)  # [B, H, 1]
     return (attn[:, :, cls_index] * alpha).mean(dim=1).clamp(min=0)
 
 
@@ -29,5 +33,7 @@ class AttentionGradCAM(Explainer):
         t = self.adapter.check_target(target, trace.logits.detach())
         score = trace.logits.gather(1, t[:, None]).sum()
         (grad,) = torch.autograd.grad(score, [trace.attentions[-1]])
-        row = attention_gradcam_row(trace.attentions[-1].detach(), grad, trace.cls_index)
+        row = attention_gradcam_row(
+            trace.attentions[-1].detach(), grad, trace.cls_index, trace.num_prefix_tokens
+        )
         return self._to_grid(row)

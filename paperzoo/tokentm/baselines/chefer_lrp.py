@@ -12,8 +12,8 @@ here the sums are per image, which equals their result at batch size 1.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, fields, is_dataclass, replace
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -106,9 +106,12 @@ def block_relevance(
 
 
 def attention_relevances(
-    z0: Tensor, weights: ViTWeights, target: Tensor, cls_index: int = 0
+    z0: Tensor, weights: ViTWeights, target: Tensor
 ) -> tuple[list[Tensor], list[Tensor]]:
     """LRP relevance at every block's attention probabilities, from a one-hot ``target`` [B].
+
+    The head reads the tokens ``weights.head_tokens`` ([CLS]; DeiT distilled: [CLS] and the
+    distillation token, one linear map on both), so the relevance starts there.
 
     Returns (relevances, attention maps), each a list of [B,H,N,N] in block order.
     """
@@ -118,9 +121,10 @@ def attention_relevances(
             xs.append(_block_forward(xs[-1], w, weights.heads))
     tokens = layer_norm(xs[-1], weights.norm)
     one_hot = F.one_hot(target, weights.head_w.shape[0]).to(z0.dtype)
-    r_pooled = lrp_linear(tokens[:, cls_index], weights.head_w, one_hot)
+    read = list(weights.head_tokens)
+    r_pooled = lrp_linear(tokens[:, read].flatten(1), weights.head_w, one_hot)
     r = torch.zeros_like(tokens)
-    r[:, cls_index] = r_pooled  # pooling selects the CLS token
+    r[:, read] = r_pooled.reshape(len(target), len(read), -1)  # pooling selects the head tokens
     r = lrp_zero(lambda t: layer_norm(t, weights.norm), xs[-1], r)
     rels, attns = [], []
     for x, w in zip(reversed(xs[:-1]), reversed(weights.blocks), strict=True):
@@ -138,6 +142,22 @@ def _block_forward(x: Tensor, w: BlockWeights, heads: int) -> Tensor:
     y = x + (attn @ v).transpose(1, 2).reshape(b, n, d) @ w.proj_w.T + w.proj_b
     mlp = F.gelu(layer_norm(y, w.norm2) @ w.fc1_w.T + w.fc1_b) @ w.fc2_w.T + w.fc2_b
     return y + mlp
+
+
+def _at_least_float32(value: Any) -> Any:
+    """Half-precision tensors (also inside weight dataclasses, tuples, lists) cast to float32.
+
+    LRP's stabiliser (1e-9) underflows in float16 and its ratios lose all precision in bfloat16.
+    """
+    if isinstance(value, Tensor):
+        return value.float() if value.is_floating_point() and value.element_size() < 4 else value
+    if isinstance(value, (tuple, list)):
+        return type(value)(_at_least_float32(v) for v in value)
+    if is_dataclass(value):
+        return replace(
+            value, **{f.name: _at_least_float32(getattr(value, f.name)) for f in fields(value)}
+        )
+    return value
 
 
 def transformer_attribution_mixing(relevance: Tensor, grad: Tensor) -> Tensor:
@@ -163,7 +183,7 @@ class CheferLRP(Explainer):
     Config: ClassVar[type] = CheferLRPConfig
 
     def _explain(self, x: Tensor, target: int | Tensor | None) -> Tensor:
-        weights = self.adapter.weights()
+        weights = _at_least_float32(self.adapter.weights())
         trace = self.adapter.trace(x)
         t = self.adapter.check_target(target, trace.logits.detach())
         if self.cfg.start_layer >= len(trace.blocks):
@@ -171,10 +191,12 @@ class CheferLRP(Explainer):
                 f"start_layer must be < depth {len(trace.blocks)}, got {self.cfg.start_layer!r}"
             )
         grads = trace.attention_grads(t)
-        rels, _ = attention_relevances(trace.z0, weights, t, trace.cls_index)
+        z0 = _at_least_float32(trace.z0)
+        rels, _ = attention_relevances(z0, weights, t)
         s = self.cfg.start_layer
         mixing = [
-            transformer_attribution_mixing(r, g) for r, g in zip(rels[s:], grads[s:], strict=True)
+            transformer_attribution_mixing(r, g.to(r.dtype))
+            for r, g in zip(rels[s:], grads[s:], strict=True)
         ]
         if self.cfg.fast:
             return self._to_grid(cls_row(mixing, cls_index=trace.cls_index))
