@@ -16,3 +16,24 @@ def session_cache(tmp_path_factory):
         os.environ.pop(CACHE_ENV, None)
     else:
         os.environ[CACHE_ENV] = before
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "fashion_mnist: reads real Fashion-MNIST (skipped with a reason when it is not installed)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    from paperzoo.core.data.placed import fashion_mnist_available
+
+    if fashion_mnist_available():
+        return
+    skip = pytest.mark.skip(
+        reason="real Fashion-MNIST not found: apt-get install dataset-fashion-mnist, "
+        "or set PAPERZOO_FASHION_MNIST to a folder of its IDX files"
+    )
+    for item in items:
+        if "fashion_mnist" in item.keywords:
+            item.add_marker(skip)

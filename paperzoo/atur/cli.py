@@ -9,9 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from paperzoo.atur.api import evaluate_checkpoint, train_and_save
 from paperzoo.atur.config import METHODS, CPConfig, MethodConfig, TrainSettings
 from paperzoo.atur.data import DATASETS
+from paperzoo.atur.training import evaluate_checkpoint, train_and_save
 
 app = typer.Typer(
     help="Conformal prediction under attack and AT-UR training (arXiv:2405.08886).",

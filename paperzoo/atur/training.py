@@ -1,8 +1,10 @@
 """Training (standard, PGD-AT, TRADES, MART, FAT, AT-UR family) on the core loop, evaluation
-under attack with conformal prediction, and checkpoints.
+under attack with conformal prediction, checkpoints, and the CLI's two library calls
+(:func:`train_and_save`, :func:`evaluate_checkpoint`).
 
-Losses come from :mod:`paperzoo.atur.losses`; attacks run on the unwrapped model in eval mode, so
-the loss works unchanged under ``torchrun`` (DDP).
+Each method base is an objective (:mod:`paperzoo.atur.objective`, :mod:`paperzoo.atur.baselines`)
+wrapped with AT-UR's terms from :mod:`paperzoo.atur.losses`; attacks run on the unwrapped model
+in eval mode, so the loss works unchanged under ``torchrun`` (DDP).
 """
 
 from __future__ import annotations
@@ -13,44 +15,23 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import TensorDataset
 
-from paperzoo.atur.attacks import Attack, pgd, trades_inner
-from paperzoo.atur.config import AttackConfig, CPConfig, MethodConfig, TrainSettings
+from paperzoo.atur.attacks import Attack
+from paperzoo.atur.baselines import FAT, MART, TRADES
+from paperzoo.atur.config import AttackConfig, CPConfig, MethodConfig, TrainSettings, parse_attack
 from paperzoo.atur.conformal import evaluate_splits
-from paperzoo.atur.data import Task
-from paperzoo.atur.losses import (
-    at_ur_loss,
-    beta_weight,
-    entropy,
-    fat_class_weights,
-    mart_loss,
-    per_class_error,
-    trades_loss,
-    true_class_rank,
-)
+from paperzoo.atur.data import Task, load_task
+from paperzoo.atur.losses import beta_weight, entropy, loss_scale_control, true_class_rank
 from paperzoo.atur.models import build_model
+from paperzoo.atur.objective import PGDAT, Objective, Standard
 from paperzoo.core.io import load_checkpoint, load_state_dict_checked, save_checkpoint
 from paperzoo.core.runtime import eval_mode, seed_everything
 from paperzoo.core.train import LossFn, TrainConfig, TrainResult, dist_info, train, unwrap
 
-
-class _ClassErrorEMA:
-    """FAT's running per-class adversarial error (exponential moving average over batches)."""
-
-    def __init__(self, num_classes: int, momentum: float) -> None:
-        self.error = torch.zeros(num_classes)
-        self.momentum = momentum
-
-    def update(self, logits: Tensor, y: Tensor) -> Tensor:
-        errors, counts = per_class_error(logits, y, self.error.numel())
-        seen = counts > 0
-        batch_rate = errors[seen] / counts[seen]
-        self.error = self.error.to(y.device)
-        self.error[seen] = self.momentum * self.error[seen] + (1 - self.momentum) * batch_rate
-        return self.error
+#: the objective of each method base (``MethodConfig.base``), by name
+LOSSES: dict[str, type[Objective]] = {cls.name: cls for cls in (Standard, PGDAT, FAT, TRADES, MART)}
 
 
 def make_loss(
@@ -61,36 +42,29 @@ def make_loss(
     alpha: float | None = None,
     seed: int = 0,
 ) -> LossFn:
-    """``loss(model, x, y)`` for the core training loop: inner PGD (l∞, random start, step
-    ``alpha`` = ε/4) on the unwrapped model in eval mode, then the method's outer loss.
+    """``loss(model, x, y)`` for the core training loop: the base's inner attack (l∞, random
+    start, step ``alpha`` = ε/4) on the unwrapped model in eval mode, then its outer loss with
+    AT-UR's Beta weight and entropy term where the method has them (docs/atur.md §2.2).
 
-    Random starts come from a generator per device seeded with ``seed`` + the process rank.
+    The base comes from :data:`LOSSES`. Random starts come from a generator per device seeded
+    with ``seed`` + the process rank.
     """
     alpha = eps / 4 if alpha is None else alpha
     generators: dict[torch.device, torch.Generator] = {}
-    base = method.base
+    objective = LOSSES[method.base].from_config(method, num_classes)
     lam = method.lambda_em if method.uses_em else 0.0
     denominator = method.rank_denominator or num_classes
-    fat = _ClassErrorEMA(num_classes, method.fat_momentum) if base == "fat" else None
 
     def loss_fn(model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
-        if base == "standard":
-            return F.cross_entropy(model(x), y)
         net = unwrap(model)
         if x.device not in generators:
             generators[x.device] = torch.Generator(x.device).manual_seed(seed + dist_info().rank)
-        generator = generators[x.device]
         with eval_mode(net):
-            if base == "trades":
-                x_adv = trades_inner(net, x, eps, alpha, steps, generator)
-            else:
-                x_adv = pgd(net, x, y, eps, alpha, steps, "linf", True, generator)
-        if base in ("trades", "mart"):
+            x_adv = objective.perturb(net, x, y, eps, alpha, steps, generators[x.device])
+        if objective.reads_clean:
             z_clean, z_adv = model(torch.cat([x, x_adv])).chunk(2)
         else:
-            z_adv = model(x_adv)
-        if base == "mart":
-            return mart_loss(z_clean, z_adv, y, method.mart_beta)
+            z_clean, z_adv = None, model(x_adv)
         weight = None
         if method.uses_beta or method.loss_scale_control:
             weight = beta_weight(
@@ -98,16 +72,11 @@ def make_loss(
             )
             if method.normalise_weights:
                 weight = weight / weight.mean()
-        if fat is not None:
-            class_w = fat_class_weights(fat.update(z_adv, y), method.fat_temperature)[y]
-            weight = class_w if weight is None else weight * class_w
         if method.loss_scale_control:
-            # control: AT's loss times the batch-mean Beta weight, no per-sample reweighting
-            return weight.mean() * F.cross_entropy(z_adv, y)
-        if base == "trades":
-            loss = trades_loss(z_clean, z_adv, y, method.trades_beta, weight)
-            return loss + lam * entropy(z_adv).mean() if lam else loss
-        return at_ur_loss(z_adv, y, weight, lam)
+            return loss_scale_control(z_adv, y, weight)
+        loss = objective(z_clean, z_adv, y, weight)
+        # Eq. AT-UR loss, docs/atur.md §2.2: the entropy term on any base
+        return loss + lam * entropy(z_adv).mean() if lam else loss
 
     return loss_fn
 
@@ -265,3 +234,58 @@ def load_model(
     )
     load_state_dict_checked(model, payload["state_dict"], source=str(path))
     return model.eval(), meta
+
+
+def _default_arch(dataset: str) -> str:
+    """``mlp`` for the 8×8 digits tasks, ``cnn`` otherwise."""
+    return "mlp" if dataset.startswith("digit") else "cnn"
+
+
+def train_and_save(
+    out: str | Path,
+    dataset: str,
+    method: MethodConfig,
+    settings: TrainSettings,
+    arch: str = "auto",
+    data_root: str | Path | None = None,
+    n_train: int | None = None,
+) -> tuple[Path, list[float]]:
+    """Train ``method`` on ``dataset`` and write a checkpoint; returns (path, epoch losses)."""
+    arch = _default_arch(dataset) if arch == "auto" else arch
+    task = load_task(dataset, data_root, n_train=n_train, seed=0)
+    model, result = train_model(task, method, settings, arch=arch)
+    return save_model(out, model.cpu(), task, method, settings, arch), result.epoch_losses
+
+
+def evaluate_checkpoint(
+    checkpoint: str | Path,
+    attack: str,
+    cp: CPConfig,
+    eps: float | None = None,
+    dataset: str | None = None,
+    data_root: str | Path | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Attack the test set of ``dataset`` (default: the checkpoint's) and run split CP.
+
+    ``eps`` defaults to the training radius. Raises ``ValueError`` when the checkpoint's class
+    count or input shape does not fit the dataset.
+    """
+    model, meta = load_model(checkpoint)
+    dataset = dataset or meta["dataset"]
+    task = load_task(dataset, data_root, n_train=1, seed=0)
+    if task.num_classes != meta["num_classes"]:
+        raise ValueError(
+            f"num_classes: checkpoint {checkpoint} has K={meta['num_classes']} "
+            f"({meta['dataset']}) but dataset {dataset} has K={task.num_classes}"
+        )
+    if list(task.input_shape) != list(meta["input_shape"]):
+        raise ValueError(
+            f"input_shape: checkpoint {checkpoint} expects {tuple(meta['input_shape'])}, "
+            f"dataset {dataset} gives {task.input_shape}"
+        )
+    eps = float(meta["settings"]["attack_eps"]) if eps is None else eps
+    attack_cfg = parse_attack(attack, eps)
+    metrics = evaluate_model(model, task.test, attack_cfg, cp, seed=seed)
+    method = meta["method"]["method"] if isinstance(meta.get("method"), dict) else "?"
+    return {"dataset": dataset, "method": method, "attack": attack, "eps": eps, **metrics}

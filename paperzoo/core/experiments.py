@@ -20,6 +20,7 @@ import importlib
 import inspect
 import json
 import os
+import random
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -299,13 +300,16 @@ def run_calls(
         path = str(exp.path(*call.args, **call.kwargs))
         if path not in todo and not exp.cached(*call.args, **call.kwargs):
             todo[path] = call
+    # a different order in every process, so that machines sharing one cache start apart
+    order = list(todo.values())
+    random.Random(os.getpid()).shuffle(order)
     failures: list[tuple[ExperimentCall, BaseException]] = []
     threads = max(1, (os.cpu_count() or 1) // jobs)
     import multiprocessing
 
     context = multiprocessing.get_context("spawn" if sys.platform != "linux" else "forkserver")
     with ProcessPoolExecutor(jobs, context, initializer=_worker_init, initargs=(threads,)) as pool:
-        futures = {pool.submit(_run_one, call): call for call in todo.values()}
+        futures = {pool.submit(_run_one, call): call for call in order}
         for future in as_completed(futures):
             call = futures[future]
             error = future.exception()

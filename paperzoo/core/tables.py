@@ -60,3 +60,25 @@ def results_table(results_json: str | Path) -> str:
         cells = [f"`{claim['name']}`", claim["verdict"], claim["measured"], claim["reason"]]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines)
+
+
+def fill_readme(text: str, results_json: str | Path | None) -> str:
+    """``text`` (a README) with its marked blocks replaced by freshly generated tables."""
+    blocks = {"systems-table": systems_table()}
+    if results_json is not None:
+        blocks["results-table"] = results_table(results_json)
+    for name, table in blocks.items():
+        start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+        if start not in text or end not in text:
+            raise ValueError(f"README: no {start} ... {end} block")
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        text = f"{head}{start}\n{table}\n{end}{tail}"
+    return text
+
+
+if __name__ == "__main__":  # python -m paperzoo.core.tables README.md docs/results/quick.json
+    import sys
+
+    readme = Path(sys.argv[1])
+    readme.write_text(fill_readme(readme.read_text(), sys.argv[2] if len(sys.argv) > 2 else None))

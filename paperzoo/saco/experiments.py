@@ -24,7 +24,7 @@ HEADLINE_K = 10
 
 def study_config(scale: Scale) -> StudyConfig:
     """The study's size at ``scale``."""
-    return scale.pick(
+    return Scale.parse(scale).pick(
         smoke=StudyConfig(n_images=6, ks=(HEADLINE_K,), bootstrap=200, batch_size=6),
         quick=StudyConfig(n_images=100, ks=(HEADLINE_K,), bootstrap=1000),
         full=StudyConfig(n_images=500, ks=(5, 10, 20)),
@@ -40,6 +40,7 @@ def study(seed: int, scale: Scale) -> Measurement:
     """Means of every (method, metric), Random-separation counts and ablation gains, per seed."""
     from paperzoo.core.vit.train import trained_vit
 
+    scale = Scale.parse(scale)
     cfg = study_config(scale)
     model, meta = trained_vit(scale)
     x = study_images(cfg.n_images, seed, meta["data_config"])

@@ -25,6 +25,7 @@ def evaluation(seed: int, scale: Scale) -> Measurement:
     """All methods, both tests, one seed, with TokenTM's margin over each other method."""
     from paperzoo.core.vit.train import trained_vit
 
+    scale = Scale.parse(scale)
     model, meta = trained_vit(scale)
     n = scale.pick(smoke=8, quick=200, full=500)
     results = evaluate_methods(model, DEFAULT_METHODS, n=n, seed=seed, data=meta["data_config"])

@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from paperzoo.core.data import load_fashion_mnist
-from paperzoo.core.data.fashion_mnist import DEFAULT_ROOT
 
 
 def _write_idx(path, array):
@@ -35,7 +34,7 @@ def test_missing_and_corrupt_files(tmp_path):
         load_fashion_mnist("validation", root=tmp_path)
 
 
-@pytest.mark.skipif(not DEFAULT_ROOT.is_dir(), reason="Debian dataset-fashion-mnist not installed")
+@pytest.mark.fashion_mnist
 def test_debian_package_has_real_fashion_mnist():
     x, y = load_fashion_mnist("test")
     assert x.shape == (10000, 28, 28)

@@ -1,7 +1,6 @@
 import pytest
 import torch
 
-from paperzoo.core.data.fashion_mnist import DEFAULT_ROOT
 from paperzoo.core.data.placed import PlacedConfig, make_placed
 
 DIGITS = PlacedConfig(source="digits", seed=5)
@@ -55,7 +54,7 @@ def test_validation():
         make_placed("train", DIGITS, limit=0)
 
 
-@pytest.mark.skipif(not DEFAULT_ROOT.is_dir(), reason="Debian dataset-fashion-mnist not installed")
+@pytest.mark.fashion_mnist
 def test_fashion_mnist_source():
     s = make_placed("test", PlacedConfig(), limit=200)
     assert s.images.shape == (200, 1, 32, 32) and s.classes[0] == "T-shirt/top"

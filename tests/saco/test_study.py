@@ -4,7 +4,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from paperzoo.core.data.placed import PlacedConfig, fashion_mnist_available
+from paperzoo.core.data.placed import PlacedConfig
 from paperzoo.core.vit import SmallViT, ViTConfig, save_small_vit
 from paperzoo.saco import repro
 from paperzoo.saco.cli import app
@@ -95,7 +95,7 @@ def test_criteria_follow_the_numbers():
     assert math.isclose(repro._mean(_runs() + _runs(random=0.4), "random.SaCo@K=10"), 0.2)
 
 
-@pytest.mark.skipif(not fashion_mnist_available(), reason="needs Debian dataset-fashion-mnist")
+@pytest.mark.fashion_mnist
 def test_cli_scores_a_user_checkpoint(tiny_vit, tmp_path):
     ckpt = save_small_vit(tmp_path / "vit.pt", tiny_vit)
     runner = CliRunner()

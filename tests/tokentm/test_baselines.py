@@ -208,3 +208,64 @@ def test_every_explainer_rejects_bad_input(tiny, name):
 def test_unknown_method():
     with pytest.raises(ValueError, match="method: unknown explainer 'bt'"):
         get_explainer("bt")
+
+
+@pytest.mark.parametrize("name", sorted(EXPLAINERS))
+@pytest.mark.parametrize("target", [True, torch.tensor([True, False, True]), np.bool_(False)])
+def test_every_explainer_refuses_bool_targets(tiny, name, target):
+    model, x, _, _ = tiny
+    with pytest.raises(ValueError, match="target must be integer class indices, got bool"):
+        EXPLAINERS[name](model).explain(x, target=target)
+
+
+def _timm_vit(dtype: torch.dtype = torch.float32) -> torch.nn.Module:
+    import timm
+
+    torch.manual_seed(3)
+    model = timm.create_model(
+        "vit_tiny_patch16_224", pretrained=False, img_size=32, patch_size=8, depth=2, num_classes=5
+    )  # fmt: skip
+    return model.eval().to(dtype)
+
+
+@pytest.mark.parametrize("name", sorted(EXPLAINERS))
+def test_every_explainer_casts_inputs_to_the_models_dtype(name):
+    x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    ref = EXPLAINERS[name](_timm_vit()).explain(x)
+    torch.testing.assert_close(EXPLAINERS[name](_timm_vit()).explain(x.double()), ref)
+    half = EXPLAINERS[name](_timm_vit(torch.float16)).explain(x)  # float32 input, fp16 model
+    assert half.shape == ref.shape and torch.isfinite(half).all()
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_chefer_lrp_relevance_is_computed_in_float32(dtype):
+    x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    ref = CheferLRP(_timm_vit()).explain(x)
+    got = CheferLRP(_timm_vit(dtype)).explain(x.to(dtype))
+    assert got.dtype == torch.float32 and torch.isfinite(got).all()
+    corr = torch.corrcoef(torch.stack([got.flatten(), ref.flatten()]))[0, 1]
+    assert corr > 0.99  # before: all NaN (fp16), correlation -0.2 (bf16)
+
+
+def test_ig_internal_batch_follows_the_memory_budget():
+    from paperzoo.tokentm.baselines.integrated_gradients import step_memory_bytes
+
+    # ViT-B/16 at 224 px (197 tokens, 768 wide, 12 blocks and heads), float32
+    assert step_memory_bytes(197, 768, 12, 12, 4) == 12 * (16 * 197 * 768 + 2 * 12 * 197**2) * 4
+    assert IntegratedGradients(_timm_vit()).rows_per_forward() == int(
+        2048 * 2**20 // step_memory_bytes(17, 192, 2, 3, 4)
+    )
+    model = _timm_vit()
+    rows = []
+    model.register_forward_pre_hook(lambda _m, args: rows.append(len(args[0])))
+    x = torch.rand(3, 3, 32, 32, generator=torch.Generator().manual_seed(2))
+    ref = IntegratedGradients(model, IGConfig(n_steps=8, internal_batch_size=10**6)).explain(x)
+    assert max(rows) == 3 * 8  # one forward for every step of every image
+    budget = 2.5 * step_memory_bytes(17, 192, 2, 3, 4) / 2**20  # room for 2 rows
+    small = IntegratedGradients(model, IGConfig(n_steps=8, memory_budget_mib=budget))
+    assert small.rows_per_forward() == 2
+    rows.clear()
+    torch.testing.assert_close(small.explain(x), ref, rtol=1e-4, atol=1e-6)
+    assert max(rows) == 2  # also for 3 images: they go in slices
+    with pytest.raises(ValueError, match="memory_budget_mib must be > 0"):
+        IGConfig(memory_budget_mib=0)

@@ -161,3 +161,20 @@ def test_config_validation():
         TokenTMConfig(eps=0.0)
     with pytest.raises(ValueError, match="cfg must be a TokenTMConfig"):
         TokenTM(SmallViT(CFG), object())
+
+
+@pytest.mark.parametrize("no_embed_class", [False, True])
+def test_c0_without_positions_on_timm_models(no_embed_class):
+    import timm
+
+    torch.manual_seed(6)
+    model = timm.create_model(
+        "vit_tiny_patch16_224", pretrained=False, img_size=32, patch_size=8, depth=2,
+        num_classes=4, no_embed_class=no_embed_class,
+    ).eval()  # fmt: skip
+    x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(7))
+    no_pos = TokenTM(model, TokenTMConfig(c0_positional=False)).explain(x, target=1)
+    identity = TokenTM(model, TokenTMConfig(init="identity")).explain(x, target=1)
+    with torch.no_grad():  # C₀ = diag‖Z₀ − positions‖: the patch embeddings' norms, per patch
+        patch_norms = model.patch_embed(x).norm(dim=-1).reshape(2, 4, 4)
+    torch.testing.assert_close(no_pos, identity * patch_norms, rtol=1e-5, atol=1e-7)

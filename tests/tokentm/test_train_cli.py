@@ -5,51 +5,10 @@ import torch
 from PIL import Image
 
 from paperzoo.cli import main
-from paperzoo.core.data.fashion_mnist import DEFAULT_ROOT
-from paperzoo.core.data.placed import PlacedConfig
-from paperzoo.core.io import CACHE_ENV
-from paperzoo.core.vit import SmallViT, ViTConfig, load_small_vit, save_small_vit
-from paperzoo.core.vit import train as train_mod
+from paperzoo.core.vit import SmallViT, ViTConfig, save_small_vit
 from paperzoo.tokentm.repro import SEGMENTATION, _compare
 
 TINY = ViTConfig(dim=16, depth=1, heads=2)
-
-
-def test_train_vit_writes_a_loadable_checkpoint(tmp_path):
-    spec = train_mod.ViTTrainSpec(
-        model=TINY, data=PlacedConfig(source="digits"), epochs=1, train_limit=64, warmup_steps=1
-    )
-    meta = train_mod.train_vit(spec, tmp_path / "vit.pt")
-    model, saved = load_small_vit(tmp_path / "vit.pt")
-    assert saved["spec_key"] == spec.key() and 0 <= saved["test_accuracy"] <= 1
-    assert meta["train_items"] == 64 and len(meta["epoch_losses"]) == 1
-    assert model.cfg == TINY
-
-
-def test_trained_vit_reuses_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
-    torch.manual_seed(0)
-    model = SmallViT(TINY)
-    save_small_vit(train_mod.cache_path(train_mod.FULL_SPEC), model, {"test_accuracy": 0.5})
-    loaded, meta = train_mod.trained_vit("quick")
-    assert meta["scale"] == "full" and meta["test_accuracy"] == 0.5
-    assert torch.equal(loaded.head.weight, model.head.weight)
-    with pytest.raises(ValueError, match="scale must be"):
-        train_mod.trained_vit("medium")
-
-
-def test_quick_scale_falls_back_to_digits(tmp_path, monkeypatch):
-    monkeypatch.setenv("PAPERZOO_FASHION_MNIST", str(tmp_path))  # an empty folder
-    assert train_mod.specs_for("quick") == [train_mod.QUICK_DIGITS_SPEC]
-    assert train_mod.specs_for("full") == [train_mod.FULL_SPEC]
-    assert train_mod.QUICK_DIGITS_SPEC.data.source == "digits"
-
-
-def test_spec_validation():
-    with pytest.raises(ValueError, match="label_smoothing must be in"):
-        train_mod.ViTTrainSpec(label_smoothing=1.0)
-    with pytest.raises(ValueError, match="lr must be > 0"):
-        train_mod.ViTTrainSpec(lr=0.0)
 
 
 def _cli(*args):
@@ -81,7 +40,7 @@ def test_cli_explain_and_errors(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not DEFAULT_ROOT.is_dir(), reason="Debian dataset-fashion-mnist not installed")
+@pytest.mark.fashion_mnist
 def test_cli_evaluate_small(tmp_path, capsys):
     torch.manual_seed(0)
     save_small_vit(tmp_path / "vit.pt", SmallViT(TINY))

@@ -297,8 +297,8 @@ class ViTAdapter:
         if rec.attn[0].shape[-1] != tokens:
             raise RuntimeError(
                 f"{self.host}: {rec.attn[0].shape[-1]} tokens captured, the adapter counts "
-                f"{tokens} "
-                f"({self.num_prefix_tokens} prefix + {self.grid[0]}x{self.grid[1]} patches)"
+                f"{tokens} ({self.num_prefix_tokens} prefix + {self.grid[0]}x{self.grid[1]} "
+                "patches)"
             )
         blocks = [
             BlockTrace(rec.attn[i], rec.x[i].detach(), rec.y[i].detach(), rec.z[i].detach())

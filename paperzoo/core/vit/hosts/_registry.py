@@ -6,6 +6,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TypeVar
 
 from torch import nn
@@ -45,12 +46,17 @@ def register_host(
     return register
 
 
-def hosts() -> list[Host]:
-    """Every registered host, after importing each module of :mod:`paperzoo.core.vit.hosts`."""
+@cache
+def _import_host_modules() -> None:
     package = importlib.import_module("paperzoo.core.vit.hosts")
     for info in pkgutil.iter_modules(package.__path__):
         if not info.name.startswith("_"):
             importlib.import_module(f"{package.__name__}.{info.name}")
+
+
+def hosts() -> list[Host]:
+    """Every registered host, after importing each module of :mod:`paperzoo.core.vit.hosts`."""
+    _import_host_modules()
     return list(HOSTS)
 
 
