@@ -13,7 +13,6 @@ from typing import Any, Literal
 Norm = Literal["linf", "l2"]
 ScoreName = Literal["thr", "aps", "raps"]
 
-BASES = ("standard", "at", "fat", "trades", "mart")
 #: every training method name: a base, optionally "-em", "-beta", "-beta-em"; "at-scale" is the
 #: loss-scale control (AT loss times the batch-mean Beta weight).
 METHODS = (
@@ -259,3 +258,8 @@ class CPConfig:
             raise ValueError(f"n_splits must be >= 1, got {self.n_splits!r}")
         if self.set_rule not in ("inclusive", "exclusive"):
             raise ValueError(f"set_rule must be 'inclusive' or 'exclusive', got {self.set_rule!r}")
+        if self.set_rule == "exclusive" and (self.randomized or self.score == "thr"):
+            raise ValueError(
+                "set_rule: 'exclusive' applies to non-randomised APS/RAPS only, got "
+                f"score={self.score!r}, randomized={self.randomized!r}"
+            )

@@ -1,4 +1,4 @@
-"""One interface per family, shared across systems: explanation metrics (and their results).
+"""One interface per family, shared across systems: explanation metrics, token reducers.
 
 Hyperparameters go to the constructor (a frozen config), data to the call; results are returned,
 never kept on ``self``. Class attributes ``name``, ``paper`` and ``higher_is_better`` feed reports.
@@ -97,3 +97,66 @@ def _as_tensor(value: Tensor | np.ndarray, name: str, dtype: torch.dtype | None)
     if value.is_complex():
         raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
     return value if dtype is None else value.to(dtype)
+
+
+@dataclass(frozen=True)
+class ReducedTokens:
+    """A batch of token sets of different lengths, padded to the longest (``M``).
+
+    ``tokens`` [B, M, D]; ``mask`` [B, M] (True = a real token); ``index`` [B, M] the position in
+    the input of each kept token (-1 on padding; merged tokens keep their centre's position).
+    """
+
+    tokens: Tensor
+    mask: Tensor
+    index: Tensor
+
+    def lengths(self) -> Tensor:
+        """Tokens kept per image [B]."""
+        return self.mask.sum(1)
+
+    def unpadded(self) -> list[Tensor]:
+        """One [M_b, D] tensor per image."""
+        return [t[m] for t, m in zip(self.tokens, self.mask, strict=True)]
+
+
+class TokenReducer(ABC):
+    """Reduces visual tokens: ``reducer(tokens, attention, keys) -> ReducedTokens``.
+
+    ``tokens`` [B, N, D] are the patch tokens (no prefix tokens), ``attention`` [B, N] the [CLS]
+    attention over them, ``keys`` [B, N, Dk] their keys (for similarity-based merging; optional).
+    Hyperparameters go to the constructor; the public call validates, ``_reduce`` computes.
+    """
+
+    name: ClassVar[str]
+    paper: ClassVar[str]
+
+    def __call__(
+        self, tokens: Tensor, attention: Tensor, keys: Tensor | None = None
+    ) -> ReducedTokens:
+        """Validate the batch and reduce each image's tokens."""
+        for label, value in (("tokens", tokens), ("attention", attention), ("keys", keys)):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{label} must be a torch tensor, got {type(value).__name__}")
+            if value is not None and not torch.is_floating_point(value):
+                raise ValueError(f"{label} must be floating point, got {value.dtype}")
+            if value is not None and not torch.isfinite(value).all():
+                raise ValueError(f"{label} contains NaN or inf")
+        if tokens.ndim != 3:
+            raise ValueError(f"tokens must be [B, N, D], got shape {tuple(tokens.shape)}")
+        if attention.shape != tokens.shape[:2]:
+            raise ValueError(
+                f"attention must be [B, N] = {list(tokens.shape[:2])}, got {list(attention.shape)}"
+            )
+        if (attention < 0).any():
+            raise ValueError("attention must be non-negative (softmax weights)")
+        if keys is not None and (keys.ndim != 3 or keys.shape[:2] != tokens.shape[:2]):
+            raise ValueError(
+                f"keys must be [B, N, Dk] with B, N = {list(tokens.shape[:2])}, "
+                f"got {list(keys.shape)}"
+            )
+        return self._reduce(tokens, attention, keys)
+
+    @abstractmethod
+    def _reduce(self, tokens: Tensor, attention: Tensor, keys: Tensor | None) -> ReducedTokens:
+        """The reduction on validated tensors."""

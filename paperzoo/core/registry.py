@@ -332,6 +332,16 @@ def register_explainer(cls: type) -> type:
     return cls
 
 
+def register_token_reducer(cls: type) -> type:
+    """Class decorator: make a :class:`~paperzoo.core.interfaces.TokenReducer` usable by name."""
+    from paperzoo.core.interfaces import TokenReducer
+
+    if not (isinstance(cls, type) and issubclass(cls, TokenReducer)):
+        raise RegistryError(f"token reducer: {cls!r} is not a core.interfaces.TokenReducer")
+    TOKEN_REDUCERS.add(cls.name, cls, origin_of(cls))
+    return cls
+
+
 def explainers() -> dict[str, type]:
     """Every registered explainer class by name, from all systems."""
     for key in system_keys():
@@ -341,8 +351,7 @@ def explainers() -> dict[str, type]:
 
 def explainer(name: str) -> type:
     """The explainer class registered under ``name``."""
-    explainers()
-    try:
-        return EXPLAINERS.get(name)
-    except RegistryError as err:
-        raise ValueError(f"method: {err}") from None
+    known = explainers()
+    if name not in known:
+        raise ValueError(f"method: unknown explainer {name!r} (known: {', '.join(sorted(known))})")
+    return known[name]

@@ -1,16 +1,15 @@
-"""Parity doublet model EOS, TOV mass–radius and the HESS J1731-347 test (arXiv:2404.04786)
+"""Reconciling the HESS J1731-347 constraints with Parity doublet model (arXiv:2404.04786)
 
-B. Gao, Y. Yan, M. Harada, "Reconciling the HESS J1731-347 constraints with Parity doublet model"
-(arXiv:2404.04786). A mean-field parity doublet model (chiral-invariant nucleon mass m0) gives a
-β-equilibrated EOS; glued to a crust it feeds a batched TOV + tidal solver whose M–R curve is
-tested against HESS J1731-347, PSR J0740+6620 (M_max ≥ 2 M⊙), GW170817 (Λ_1.4) and causality.
+B. Gao, Y. Yan, M. Harada. A mean-field parity doublet model (nucleon and N*(1535) sharing a
+chiral-invariant mass m0) is fitted to saturation properties and gives a β-equilibrated EOS;
+glued to a crust and continued to high density it feeds a batched TOV + tidal solver whose M–R
+curve is tested against HESS J1731-347, PSR J0740+6620 (M_max ≥ 2 M⊙), GW170817 (Λ_1.4) and
+causality. Method, deviations and results: docs/neutronstar.md.
 """
 
-from paperzoo.neutronstar.constants import PDMInputs
+from paperzoo.neutronstar.config import CSS, Crossover, PDMInputs, QuarkCSS
 from paperzoo.neutronstar.crust import glue_crust, sly_crust, sly_fit, sly_full
-from paperzoo.neutronstar.eos import pdm_eos_table
-from paperzoo.neutronstar.fit import fit_pdm, saturation_properties
-from paperzoo.neutronstar.observations import (
+from paperzoo.neutronstar.data import (
     HESS_J1731,
     Measurement,
     check_constraints,
@@ -18,8 +17,10 @@ from paperzoo.neutronstar.observations import (
     hess_radius_interval,
     plot_mass_radius,
 )
+from paperzoo.neutronstar.eos import build_eos, build_from_options, continue_eos, pdm_eos_table
+from paperzoo.neutronstar.fit import fit_pdm, saturation_properties
 from paperzoo.neutronstar.pdm import PDMParams
-from paperzoo.neutronstar.scan import ScanPoint, ScanResult, parse_m0_range, scan_m0
+from paperzoo.neutronstar.scan import ScanPoint, ScanResult, evaluate_eos, parse_m0_range, scan_m0
 from paperzoo.neutronstar.tov import (
     MassRadiusCurve,
     StarSolution,
@@ -27,21 +28,36 @@ from paperzoo.neutronstar.tov import (
     love_number_k2,
     mass_radius,
     solve_tov,
-    solve_tov_reference,
+)
+
+ENTRY_POINTS = (
+    "fit_pdm",
+    "build_eos",
+    "TabulatedEOS",
+    "mass_radius",
+    "check_constraints",
+    "scan_m0",
 )
 
 __all__ = [
+    "CSS",
     "HESS_J1731",
+    "Crossover",
     "MassRadiusCurve",
     "Measurement",
     "PDMInputs",
     "PDMParams",
+    "QuarkCSS",
     "ScanPoint",
     "ScanResult",
     "StarSolution",
     "TabulatedEOS",
+    "build_eos",
+    "build_from_options",
     "check_constraints",
+    "continue_eos",
     "curve_crosses_box",
+    "evaluate_eos",
     "fit_pdm",
     "glue_crust",
     "hess_radius_interval",
@@ -56,5 +72,4 @@ __all__ = [
     "sly_fit",
     "sly_full",
     "solve_tov",
-    "solve_tov_reference",
 ]

@@ -1,10 +1,11 @@
 """Benchmark: PDM fit + EOS table + 50-star M–R curve with Λ, vs a scipy solve_ivp-per-star TOV.
 
 Both sides run the same fit and EOS build; ours then calls the batched enthalpy-form RK4
-(``mass_radius``: scan to M_max, 50 stars, k2, Λ), the baseline integrates the textbook r-form
-with ``solve_ivp`` (DOP853, rtol = ``BASELINE_RTOL``) star by star at the same 50 central pressures
-(given to it, so it does no maximum search). Accuracy of ours against the baseline is reported for
-the stars with M ≥ 0.5 M⊙ (lighter ones are dominated by the table's low-density end).
+(``mass_radius``: scan to M_max, 50 stars, k2, Λ), the baseline (``baselines.scipy_tov``)
+integrates the textbook r-form with ``solve_ivp`` (DOP853, rtol = ``BASELINE_RTOL``) star by star
+at the same 50 central pressures (given to it, so it does no maximum search). Accuracy of ours
+against the baseline is reported for the stars with M ≥ 0.5 M⊙ (lighter ones are dominated by the
+table's low-density end).
 """
 
 from __future__ import annotations
@@ -16,13 +17,9 @@ import numpy as np
 
 from paperzoo.core.bench import time_calls
 from paperzoo.core.registry import BenchResult, Scale, benchmark
-from paperzoo.neutronstar.scan import build_from_options
-from paperzoo.neutronstar.tov import (
-    MassRadiusCurve,
-    TabulatedEOS,
-    mass_radius,
-    solve_tov_reference,
-)
+from paperzoo.neutronstar.baselines import scipy_tov
+from paperzoo.neutronstar.eos import build_from_options
+from paperzoo.neutronstar.tov import MassRadiusCurve, TabulatedEOS, mass_radius
 
 M0 = 850.0
 N_STARS = 50
@@ -42,7 +39,7 @@ def run_baseline(
 ) -> np.ndarray:
     """Baseline: build the EOS, then ``solve_ivp`` per central pressure -> [S, 4] (M, R, k2, Λ)."""
     eos = build()
-    return np.array([tuple(solve_tov_reference(eos, p, rtol)) for p in central_pressures])
+    return np.stack(scipy_tov.solve_tov(eos, central_pressures, rtol), axis=1)
 
 
 def compare(
@@ -52,8 +49,13 @@ def compare(
     baseline_repeats: int,
     n_stars: int,
     baseline_rtol: float = BASELINE_RTOL,
+    warmup: int = 1,
 ) -> BenchResult:
-    """Time ours and the baseline on the same EOS builder; report the accuracy of ours."""
+    """Time ours and the baseline on the same EOS builder; report the accuracy of ours.
+
+    ``warmup``: untimed runs of ours before its ``repeats`` (the untimed first pipeline run that
+    gives the curve precedes them in any case).
+    """
     eos, curve = run_pipeline(build, n_stars)
     t0 = time.perf_counter()
     build()
@@ -61,7 +63,7 @@ def compare(
     t0 = time.perf_counter()
     mass_radius(eos, n_stars)
     tov_s = time.perf_counter() - t0
-    ours = time_calls(lambda: run_pipeline(build, n_stars), repeats=repeats, warmup=1)
+    ours = time_calls(lambda: run_pipeline(build, n_stars), repeats=repeats, warmup=warmup)
     ref: list[np.ndarray] = []
     baseline = time_calls(
         lambda: ref.append(run_baseline(build, curve.central_pressure, baseline_rtol)),
@@ -105,4 +107,5 @@ def run(scale: Scale) -> BenchResult:
         repeats=scale.pick(smoke=1, quick=2, full=5),
         baseline_repeats=scale.pick(smoke=1, quick=1, full=2),
         n_stars=scale.pick(smoke=8, quick=N_STARS, full=N_STARS),
+        warmup=scale.pick(smoke=0, quick=1, full=1),
     )

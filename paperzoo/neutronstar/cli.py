@@ -12,7 +12,8 @@ from rich.table import Table
 
 from paperzoo.neutronstar import fit as pdm_fit
 from paperzoo.neutronstar import scan as m0_scan
-from paperzoo.neutronstar.observations import plot_mass_radius
+from paperzoo.neutronstar.data import plot_mass_radius
+from paperzoo.neutronstar.eos import build_from_options
 from paperzoo.neutronstar.tov import TabulatedEOS
 
 app = typer.Typer(
@@ -60,7 +61,7 @@ def eos(
     continuation: CONT = "css",
 ) -> None:
     """Build the crust-glued β-equilibrium EOS and write it as CSV."""
-    table = m0_scan.build_from_options(m0, L0=l0, n_match_n0=n_match, continuation=continuation)
+    table = build_from_options(m0, L0=l0, n_match_n0=n_match, continuation=continuation)
     path = table.to_csv(out)
     console.print(f"wrote {len(table)} points to {path}: {table!r}")
 
@@ -82,7 +83,7 @@ def mr(
         table: TabulatedEOS = TabulatedEOS.from_csv(eos_csv)
         label = eos_csv.name
     else:
-        table = m0_scan.build_from_options(m0, L0=l0, n_match_n0=n_match, continuation=continuation)
+        table = build_from_options(m0, L0=l0, n_match_n0=n_match, continuation=continuation)
         label = f"PDM m0={m0:g}, L0={l0:g}"
     curve, checks = m0_scan.evaluate_eos(table, n_stars=n_stars)
     out = Table("quantity", "value", title=f"M–R curve: {label}")
@@ -108,7 +109,7 @@ def scan_command(
     result = m0_scan.scan_m0(
         m0_scan.parse_m0_range(m0),
         hess_sigma=hess_sigma,
-        builder=m0_scan.build_from_options,
+        builder=build_from_options,
         L0=l0,
         n_match_n0=n_match,
         continuation=continuation,

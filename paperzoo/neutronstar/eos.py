@@ -1,4 +1,4 @@
-"""Mean-field PDM equation of state: robust field solver, EOS tables, consistency checks.
+"""Mean-field PDM equation of state: field solver, EOS tables, continuations, ``build_eos``.
 
 Paper: arXiv:2404.04786 (Gao, Yan, Harada); solver and β-equilibrium as in docs/neutronstar.md §2.2;
 crossover interpolation as in Minamikawa, Kojo, Harada, PRC 103, 045205 (2021), Sec. IV.
@@ -8,7 +8,8 @@ Solver (docs/neutronstar.md §2.3): a plain root finder on (σ, ω, ρ) jumps to
 ω, ρ (and μ_e for β-equilibrium) solved at fixed σ — is scanned on σ ∈ (0, 1.02 f_π], the
 global maximum is bracketed, and the σ equation dP̃/dσ = 0 is solved there by a safeguarded
 Newton iteration (Newton with bisection fallback). By the envelope theorem dP̃/dσ = −∂Ω/∂σ.
-Public units: μ, fields [MeV]; n [fm⁻³]; ε, P [MeV fm⁻³].
+``build_eos`` is the one call from m0 to the crust-glued, continued TabulatedEOS the TOV solver
+reads. Public units: μ, fields [MeV]; n [fm⁻³]; ε, P [MeV fm⁻³].
 """
 
 from __future__ import annotations
@@ -20,18 +21,26 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from paperzoo.neutronstar import pdm
+from paperzoo.neutronstar.config import CSS, Crossover, PDMInputs
 from paperzoo.neutronstar.constants import HBARC3, M_ELECTRON, M_MUON
+from paperzoo.neutronstar.crust import glue_crust, sly_crust
+from paperzoo.neutronstar.fit import fit_pdm
 from paperzoo.neutronstar.pdm import IS_PARTNER, IS_PROTON, ISOSPIN, PDMParams
+from paperzoo.neutronstar.tov import TabulatedEOS
 
 Array = NDArray[np.float64]
 Matter = Literal["beta", "symmetric"]
 
 __all__ = [
-    "MeanFieldState",
+    "CONTINUATIONS",
     "EOSTable",
-    "solve_mean_field",
-    "pdm_eos_table",
+    "MeanFieldState",
+    "build_eos",
+    "build_from_options",
     "consistency_report",
+    "continue_eos",
+    "pdm_eos_table",
+    "solve_mean_field",
 ]
 
 _N_SIGMA_SCAN = 40  # σ grid for bracketing the global pressure maximum
@@ -482,60 +491,6 @@ def consistency_report(table: EOSTable, h: float = 1e-2) -> dict[str, float]:
 # --- high-density continuations (docs/neutronstar.md §2.6) ----------------------------------------
 
 
-@dataclass(frozen=True)
-class CSS:
-    """Constant c_s² above n_transition_n0·n0: P − P_t = c_s²(ε − ε_t) (docs/neutronstar.md §2.6).
-
-    # deviation: stand-in for the paper's crossover to NJL quark matter (docs/neutronstar.md §3.1).
-    """
-
-    c_s2: float = 0.5
-    n_transition_n0: float = 2.0
-
-    def __post_init__(self) -> None:
-        if not 0 < self.c_s2 <= 1:
-            raise ValueError(f"c_s2 must lie in (0, 1], got {self.c_s2!r}")
-        if not self.n_transition_n0 > 0:
-            raise ValueError(f"n_transition_n0 must be > 0, got {self.n_transition_n0!r}")
-
-
-@dataclass(frozen=True)
-class QuarkCSS:
-    """Quark-matter stand-in with constant c_s², anchored at μ_U [MeV] with P_U [MeV fm⁻³].
-
-    Defaults chosen so that the crossover from the PDM (L0 = 57.7 MeV) is causal and stable for
-    m0 = 700–900 MeV (checked on a (c_s², μ_U, P_U) grid); other m0 may need other values.
-
-    # deviation: stands in for the paper's NJL quark matter (docs/neutronstar.md §3.1); n(μ_U) is
-    the crossover's upper density n_U, so P(μ) = P_U + n_U μ_U s/(1+s)[(μ/μ_U)^((1+s)/s) − 1].
-    """
-
-    c_s2: float = 0.6
-    mu_U: float = 1400.0
-    P_U: float = 240.0
-
-    def __post_init__(self) -> None:
-        if not 0 < self.c_s2 <= 1:
-            raise ValueError(f"c_s2 must lie in (0, 1], got {self.c_s2!r}")
-        if not self.mu_U > 0:
-            raise ValueError(f"mu_U must be > 0 MeV, got {self.mu_U!r}")
-        if not self.P_U > 0:
-            raise ValueError(f"P_U must be > 0 MeV fm^-3, got {self.P_U!r}")
-
-
-@dataclass(frozen=True)
-class Crossover:
-    """P_I(μ) = Σ_{k=0}^{5} C_k μ^k between n_L = n_L_n0·n0 (PDM) and n_U = n_U_n0·n0 (quark)."""
-
-    n_L_n0: float = 2.0
-    n_U_n0: float = 5.0
-    quark: QuarkCSS = QuarkCSS()
-
-    def __post_init__(self) -> None:
-        if not 0 < self.n_L_n0 < self.n_U_n0:
-            raise ValueError(f"n_L_n0 must satisfy 0 < n_L_n0 < n_U_n0, got {self.n_L_n0!r}")
-
-
 def _css_branch(mu_t: float, n_t: float, p_t: float, s: float, mu: Array) -> tuple[Array, Array]:
     """n(μ) = n_t (μ/μ_t)^(1/s), P(μ) = P_t + n_t μ_t s/(1+s)[(μ/μ_t)^((1+s)/s) − 1]."""
     x = mu / mu_t
@@ -632,3 +587,76 @@ def continue_eos(
         "energy_density": np.r_[table.energy_density[below], e_t, mu * n - p],
         "pressure": np.r_[table.pressure[below], p_t, p],
     }
+
+
+# --- one call from m0 to the unified EOS: fit, table, continuation, crust -------------------------
+_N0 = PDMInputs().n0
+
+
+def build_eos(
+    m0: float,
+    *,
+    L0: float | None = 57.7,
+    inputs: PDMInputs | None = None,
+    crust: str | TabulatedEOS | None = "sly",
+    n_match: float = 0.5 * _N0,
+    continuation: CSS | Crossover | None = None,
+    n_max: float = 1.6,
+    n_points: int = 300,
+) -> TabulatedEOS:
+    """Unified EOS for m0 [MeV]: PDM core (β-equilibrium) glued to a crust at n_match [fm⁻³].
+
+    L0: symmetry-energy slope for the ω–ρ mixing (None: no mixing). crust: "sly" (HP04 fit),
+    a TabulatedEOS, or None (core only, P > 0 part). continuation: CSS or Crossover above
+    2 n0 (default: pure PDM up to n_max [fm⁻³]).
+    """
+    inp = PDMInputs() if inputs is None else inputs
+    params = fit_pdm(m0, inp, L0=L0)
+    n_min = min(0.5 * n_match, 0.04) if crust is not None else 0.04
+    if not 0 < n_match < n_max:
+        raise ValueError(f"n_match must lie in (0, n_max = {n_max}) fm^-3, got {n_match!r}")
+    pdm_top = n_max if continuation is None else min(n_max, 6 * inp.n0)
+    table = pdm_eos_table(params, n_max=pdm_top, n_points=n_points, n_min=n_min)
+    if continuation is None:
+        n, eps, p = table.n_B, table.energy_density, table.pressure
+    else:
+        ext = continue_eos(table, continuation, n_max=max(n_max, 2.0))
+        n, eps, p = ext["n_B"], ext["energy_density"], ext["pressure"]
+    keep = p > 0
+    keep &= np.r_[True, np.diff(eps) > 0]  # coexisting states at a transition share P, not ε
+    n, eps, p = n[keep], eps[keep], p[keep]
+    broken = np.nonzero((np.diff(eps) <= 0) | (np.diff(p) < 0) | (np.diff(n) <= 0))[0]
+    if broken.size:
+        n_bad = float(n[broken[0]])
+        raise ValueError(
+            f"m0={m0:g}: the PDM mean-field solution loses the physical branch near n_B = "
+            f"{n_bad:.2f} fm^-3 (chiral-restoration region); use n_max < {n_bad:.2f} or a "
+            "continuation (CSS / Crossover) above 2 n0"
+        )
+    core = TabulatedEOS(eps, p, n)
+    if crust is None:
+        return core
+    if isinstance(crust, str):
+        if crust != "sly":
+            raise ValueError(f"crust must be 'sly', a TabulatedEOS or None, got {crust!r}")
+        crust = sly_crust()
+    return glue_crust(core, n_match, crust)
+
+
+CONTINUATIONS = ("none", "css", "crossover")
+
+
+def build_from_options(
+    m0: float, *, L0: float = 57.7, n_match_n0: float = 0.5, continuation: str = "css"
+) -> TabulatedEOS:
+    """``build_eos`` from plain options (CLI, reproductions): crust matching density in units of
+    n0, the high-density continuation by name ("none", "css", "crossover", default options)."""
+    if continuation not in CONTINUATIONS:
+        raise ValueError(f"continuation must be one of {CONTINUATIONS}, got {continuation!r}")
+    if not 0 < n_match_n0 < 2:
+        raise ValueError(f"n_match_n0 must lie in (0, 2) (units of n0), got {n_match_n0!r}")
+    cont = {"none": None, "css": CSS, "crossover": Crossover}[continuation]
+    n0 = PDMInputs().n0
+    return build_eos(
+        m0, L0=L0, n_match=n_match_n0 * n0, continuation=None if cont is None else cont()
+    )

@@ -20,7 +20,8 @@ import numpy as np
 from scipy import optimize
 
 from paperzoo.neutronstar import pdm
-from paperzoo.neutronstar.constants import HBARC3, PDMInputs
+from paperzoo.neutronstar.config import PDMInputs
+from paperzoo.neutronstar.constants import HBARC3
 from paperzoo.neutronstar.pdm import PDMParams
 
 __all__ = ["PDMParams", "fit_pdm", "saturation_properties", "symmetric_state", "energy_per_baryon"]

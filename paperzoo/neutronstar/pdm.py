@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from paperzoo.neutronstar.constants import PDMInputs
+from paperzoo.neutronstar.config import PDMInputs
 
 Array = NDArray[np.float64]
 

@@ -1,26 +1,30 @@
 """Registered reproductions of arXiv:2404.04786 (Gao, Yan, Harada): HESS radius, m0 window, trend.
 
 EOS for every claim: PDM (ω–ρ mixing fixed by L0) in β-equilibrium, HP04 SLy crust glued at
-``n_match`` and the high-density continuation ``CONTINUATION`` of ``model.build_eos``. The paper's
+``n_match`` and the high-density continuation ``CONTINUATION`` of ``eos.build_eos``. The paper's
 exact L0, crust matching and NJL crossover settings are not all known (docs/neutronstar.md §3.1),
-so the knobs L0 and the matching density are measured alongside the headline numbers.
+so the knobs L0 and the matching density are measured alongside the headline numbers. Every curve
+is an ``experiments.eos_evaluation`` (cached, shared by the claims and their plots); each claim's
+``plan`` lists the ones it reads.
 """
 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from pathlib import Path
 
+from paperzoo.core.experiments import ExperimentCall
 from paperzoo.core.registry import Measurement, Scale, Verdict, reproduction
-from paperzoo.neutronstar.observations import (
+from paperzoo.neutronstar.data import (
     HESS_J1731,
     curve_crosses_box,
     hess_radius_interval,
     plot_mass_radius,
 )
-from paperzoo.neutronstar.scan import build_from_options, evaluate_eos, radius_at_hess_mass
-from paperzoo.neutronstar.tov import MassRadiusCurve
+from paperzoo.neutronstar.experiments import eos_evaluation, evaluated
+from paperzoo.neutronstar.scan import radius_at_hess_mass
+
+QUICK_BUDGET_S = 45.0  # the three claims at quick scale, empty cache, 2 cores (about 40 s idle)
 
 M0_PAPER = 850.0
 L0_DEFAULT = 57.7
@@ -30,24 +34,18 @@ L0_KNOBS = (45.0, 40.0)
 N_MATCH_KNOBS = (0.3, 0.7)
 
 
-def _n_stars(scale: Scale) -> int:
-    return scale.pick(smoke=12, quick=30, full=50)
-
-
-@lru_cache(maxsize=64)
-def _curve(
-    m0: float, l0: float, n_match: float, continuation: str, n_stars: int
-) -> tuple[MassRadiusCurve, dict[str, bool | float]]:
-    """Memoised (pure) EOS → M–R evaluation shared by measure and plot calls."""
-    eos = build_from_options(m0, L0=l0, n_match_n0=n_match, continuation=continuation)
-    return evaluate_eos(eos, n_stars=n_stars)
-
-
 def _r077(m0: float, l0: float, n_match: float, scale: Scale) -> float:
-    return radius_at_hess_mass(_curve(m0, l0, n_match, CONTINUATION, _n_stars(scale))[0])
+    return radius_at_hess_mass(evaluated(m0, l0, n_match, CONTINUATION, scale)[0])
 
 
 # --- (1) R(0.77 M⊙) at m0 = 850 MeV vs the HESS boxes ----------------------------------------
+HESS_SETTINGS = (  # (L0, n_match / n0) at m0 = 850: the default, then the L0 and crust knobs
+    (L0_DEFAULT, N_MATCH_DEFAULT),
+    *((l0, N_MATCH_DEFAULT) for l0 in L0_KNOBS),
+    *((L0_DEFAULT, nm) for nm in N_MATCH_KNOBS),
+)
+
+
 def hess_criterion(runs: list[Measurement]) -> Verdict:
     """Reproduced if R(0.77) lies in the 1σ R interval, partial if only in 2σ, else not."""
     r = runs[0]["R_0.77"]
@@ -65,12 +63,14 @@ def hess_criterion(runs: list[Measurement]) -> Verdict:
     return Verdict.not_reproduced(f"R(0.77) = {r:.2f} km outside the 2σ box [{lo2:.2f}, {hi2:.2f}]")
 
 
+def _plan_hess(seed: int, scale: Scale) -> list[ExperimentCall]:
+    return [eos_evaluation.call(M0_PAPER, l0, nm, CONTINUATION, scale) for l0, nm in HESS_SETTINGS]
+
+
 def _plot_hess(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Path]:
-    n = _n_stars(scale)
     curves = {
-        f"L0={l0:g}, n_match={nm:g} n0": _curve(M0_PAPER, l0, nm, CONTINUATION, n)[0]
-        for l0, nm in [(L0_DEFAULT, N_MATCH_DEFAULT), *((x, N_MATCH_DEFAULT) for x in L0_KNOBS)]
-        + [(L0_DEFAULT, x) for x in N_MATCH_KNOBS]
+        f"L0={l0:g}, n_match={nm:g} n0": evaluated(M0_PAPER, l0, nm, CONTINUATION, scale)[0]
+        for l0, nm in HESS_SETTINGS
     }
     path = out_dir / "neutronstar_hess_m0_850.png"
     return [plot_mass_radius(curves, path, title="PDM m0 = 850 MeV: knobs L0, crust matching")]
@@ -88,6 +88,7 @@ def _plot_hess(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Pat
     criterion=hess_criterion,
     unit="km",
     stochastic=False,
+    plan=_plan_hess,
     plot=_plot_hess,
 )
 def measure_hess_radius(seed: int, scale: Scale) -> Measurement:
@@ -98,7 +99,7 @@ def measure_hess_radius(seed: int, scale: Scale) -> Measurement:
         "hess_1sigma_R_lo": lo1,
         "hess_1sigma_R_hi": hi1,
     }
-    curve = _curve(M0_PAPER, L0_DEFAULT, N_MATCH_DEFAULT, CONTINUATION, _n_stars(scale))[0]
+    curve = evaluated(M0_PAPER, L0_DEFAULT, N_MATCH_DEFAULT, CONTINUATION, scale)[0]
     for sigma in (1.0, 2.0):  # the looser reading: any mass of the box, not only 0.77 M⊙
         result[f"curve_crosses_hess_{sigma:g}sigma_box"] = float(
             curve_crosses_box(curve, HESS_J1731, sigma)
@@ -118,9 +119,21 @@ WINDOW_SETTINGS = {  # label -> (L0, continuation); the first is the headline se
 }
 
 
-def _window_m0(scale: Scale) -> list[float]:
-    step = scale.pick(smoke=100.0, quick=50.0, full=25.0)
+def _m0_grid(step: float) -> list[float]:
     return [500.0 + i * step for i in range(int(400 / step) + 1)]
+
+
+def _window_m0(scale: Scale) -> list[float]:
+    """500–900 MeV in steps of 50 (quick) or 25 (full) MeV; m0 = 850 alone at smoke."""
+    return scale.pick(smoke=[M0_PAPER], quick=_m0_grid(50.0), full=_m0_grid(25.0))
+
+
+def _plan_window(seed: int, scale: Scale) -> list[ExperimentCall]:
+    return [
+        eos_evaluation.call(m0, l0, N_MATCH_DEFAULT, continuation, scale)
+        for l0, continuation in WINDOW_SETTINGS.values()
+        for m0 in _window_m0(scale)
+    ]
 
 
 def window_criterion(runs: list[Measurement]) -> Verdict:
@@ -144,11 +157,12 @@ def window_criterion(runs: list[Measurement]) -> Verdict:
 
 
 def _plot_window(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Path]:
-    n = _n_stars(scale)
     curves = {}
     for m0 in _window_m0(scale)[::2]:
         try:
-            curves[f"m0={m0:g}"] = _curve(m0, L0_DEFAULT, N_MATCH_DEFAULT, CONTINUATION, n)[0]
+            curves[f"m0={m0:g}"] = evaluated(m0, L0_DEFAULT, N_MATCH_DEFAULT, CONTINUATION, scale)[
+                0
+            ]
         except ValueError:
             continue
     path = out_dir / "neutronstar_m0_window.png"
@@ -166,6 +180,7 @@ def _plot_window(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[P
     headline=f"{next(iter(WINDOW_SETTINGS))}_passes_850",
     criterion=window_criterion,
     stochastic=False,
+    plan=_plan_window,
     plot=_plot_window,
 )
 def measure_window(seed: int, scale: Scale) -> Measurement:
@@ -175,7 +190,7 @@ def measure_window(seed: int, scale: Scale) -> Measurement:
         passing, errors = [], 0
         for m0 in _window_m0(scale):
             try:
-                _, checks = _curve(m0, l0, N_MATCH_DEFAULT, continuation, _n_stars(scale))
+                _, checks = evaluated(m0, l0, N_MATCH_DEFAULT, continuation, scale)
             except ValueError:
                 errors += 1
                 continue
@@ -195,11 +210,19 @@ def measure_window(seed: int, scale: Scale) -> Measurement:
 TREND_M0 = (700.0, 800.0, 850.0, 900.0)
 
 
+def _trend_m0(scale: Scale) -> tuple[float, ...]:
+    """TREND_M0, without 800 MeV at smoke (one build fewer)."""
+    return scale.pick(smoke=(700.0, 850.0, 900.0), quick=TREND_M0, full=TREND_M0)
+
+
 def trend_criterion(runs: list[Measurement]) -> Verdict:
     """Reproduced if R(0.77) and R_1.4 both fall monotonically with m0; partial if one does."""
     r = runs[0]
-    r077 = [r[f"R_0.77_m0_{m:g}"] for m in TREND_M0]
-    r14 = [r[f"R_1.4_m0_{m:g}"] for m in TREND_M0]
+    m0s = tuple(
+        sorted(float(k.removeprefix("R_0.77_m0_")) for k in r if k.startswith("R_0.77_m0_"))
+    )
+    r077 = [r[f"R_0.77_m0_{m:g}"] for m in m0s]
+    r14 = [r[f"R_1.4_m0_{m:g}"] for m in m0s]
 
     def falls(values: list[float]) -> bool:
         return all(math.isfinite(v) for v in values) and all(
@@ -208,16 +231,23 @@ def trend_criterion(runs: list[Measurement]) -> Verdict:
 
     text = f"R(0.77) = {[round(v, 2) for v in r077]}, R_1.4 = {[round(v, 2) for v in r14]} km"
     if falls(r077) and falls(r14):
-        return Verdict.reproduced(f"both fall with m0 {TREND_M0}: {text}")
+        return Verdict.reproduced(f"both fall with m0 {m0s}: {text}")
     if falls(r077) or falls(r14):
-        return Verdict.partial(f"only one falls with m0 {TREND_M0}: {text}")
-    return Verdict.not_reproduced(f"no monotonic fall with m0 {TREND_M0}: {text}")
+        return Verdict.partial(f"only one falls with m0 {m0s}: {text}")
+    return Verdict.not_reproduced(f"no monotonic fall with m0 {m0s}: {text}")
+
+
+def _plan_trend(seed: int, scale: Scale) -> list[ExperimentCall]:
+    return [
+        eos_evaluation.call(m0, L0_DEFAULT, N_MATCH_DEFAULT, CONTINUATION, scale)
+        for m0 in _trend_m0(scale)
+    ]
 
 
 def _plot_trend(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Path]:
-    n = _n_stars(scale)
     curves = {
-        f"m0={m0:g}": _curve(m0, L0_DEFAULT, N_MATCH_DEFAULT, CONTINUATION, n)[0] for m0 in TREND_M0
+        f"m0={m0:g}": evaluated(m0, L0_DEFAULT, N_MATCH_DEFAULT, CONTINUATION, scale)[0]
+        for m0 in _trend_m0(scale)
     }
     path = out_dir / "neutronstar_m0_trend.png"
     return [plot_mass_radius(curves, path, title=f"R(M) vs m0 at L0 = {L0_DEFAULT:g} MeV")]
@@ -232,13 +262,14 @@ def _plot_trend(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Pa
     criterion=trend_criterion,
     unit="km",
     stochastic=False,
+    plan=_plan_trend,
     plot=_plot_trend,
 )
 def measure_trend(seed: int, scale: Scale) -> Measurement:
-    """R(0.77) and R_1.4 for m0 in TREND_M0; headline R(0.77; 900) − R(0.77; 700)."""
+    """R(0.77) and R_1.4 for each m0 of ``_trend_m0``; headline R(0.77; 900) − R(0.77; 700)."""
     result: Measurement = {}
-    for m0 in TREND_M0:
-        curve, checks = _curve(m0, L0_DEFAULT, N_MATCH_DEFAULT, CONTINUATION, _n_stars(scale))
+    for m0 in _trend_m0(scale):
+        curve, checks = evaluated(m0, L0_DEFAULT, N_MATCH_DEFAULT, CONTINUATION, scale)
         result[f"R_0.77_m0_{m0:g}"] = radius_at_hess_mass(curve)
         result[f"R_1.4_m0_{m0:g}"] = float(checks["radius_1p4"])
     result["dR_0.77_700_to_900"] = result["R_0.77_m0_900"] - result["R_0.77_m0_700"]

@@ -1,7 +1,7 @@
 """Scan the chiral-invariant mass m0: M–R observables and constraints per m0, and the window.
 
-For each m0 the EOS is built (``model.build_eos``, crust glued), its stable M–R branch solved and
-every constraint of :func:`~paperzoo.neutronstar.observations.check_constraints` evaluated.
+For each m0 the EOS is built (``eos.build_eos``, crust glued), its stable M–R branch solved and
+every constraint of :func:`~paperzoo.neutronstar.data.check_constraints` evaluated.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from paperzoo.neutronstar import model
-from paperzoo.neutronstar.observations import HESS_J1731, check_constraints
+from paperzoo.neutronstar.data import HESS_J1731, check_constraints
+from paperzoo.neutronstar.eos import build_eos
 from paperzoo.neutronstar.tov import MassRadiusCurve, TabulatedEOS, mass_radius
 
 EOSBuilder = Callable[..., TabulatedEOS]
@@ -107,7 +107,7 @@ def scan_m0(
     A fit or build that fails with ValueError is recorded in the point's ``error`` (failing all
     constraints) instead of stopping the scan. ``hess_sigma`` picks the HESS box for passes_all.
     """
-    build = model.build_eos if builder is None else builder
+    build = build_eos if builder is None else builder
     points = []
     for m0 in m0_values:
         try:
@@ -148,22 +148,3 @@ __all__ = [
     "radius_at_hess_mass",
     "scan_m0",
 ]
-
-
-CONTINUATIONS = ("none", "css", "crossover")
-
-
-def build_from_options(
-    m0: float, *, L0: float = 57.7, n_match_n0: float = 0.5, continuation: str = "css"
-) -> TabulatedEOS:
-    """``build_eos`` from plain options (CLI, reproductions): crust matching density in units of
-    n0 and the high-density continuation by name ("none", "css", "crossover"; model defaults)."""
-    if continuation not in CONTINUATIONS:
-        raise ValueError(f"continuation must be one of {CONTINUATIONS}, got {continuation!r}")
-    if not 0 < n_match_n0 < 2:
-        raise ValueError(f"n_match_n0 must lie in (0, 2) (units of n0), got {n_match_n0!r}")
-    cont = {"none": None, "css": model.CSS, "crossover": model.Crossover}[continuation]
-    n0 = model.PDMInputs().n0
-    return model.build_eos(
-        m0, L0=L0, n_match=n_match_n0 * n0, continuation=None if cont is None else cont()
-    )

@@ -18,7 +18,6 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.integrate import solve_ivp
 from scipy.interpolate import CubicSpline
 from scipy.optimize import brentq
 
@@ -407,7 +406,7 @@ class StarSolution(NamedTuple):
     tidal_deformability: NDArray[np.float64]
 
 
-def _finish(u: NDArray, w: NDArray, y: NDArray) -> StarSolution:
+def global_properties(u: NDArray, w: NDArray, y: NDArray) -> StarSolution:
     """Global properties from r², m/r³ and y just outside the surface."""
     radius = np.sqrt(u)
     m_km = w * u * radius
@@ -462,7 +461,7 @@ def solve_tov(eos: TabulatedEOS, central_pressure: ArrayLike, n_steps: int = 200
         k3 = rhs(s0 + 0.5 * ds, state + 0.5 * ds * k2)
         k4 = rhs(s1 - nudge * ds, state + ds * k3)
         state = state + ds / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-    return _finish(state[0], state[1], state[2])  # Y = y outside (ε = P = 0)
+    return global_properties(state[0], state[1], state[2])  # Y = y outside (ε = P = 0)
 
 
 _ENVELOPE = 1e-3  # a / h_c of the integration variable s = ln(h + a)
@@ -487,68 +486,6 @@ def _grids(tab: _EnthalpyTable, xc: NDArray, a: NDArray, n_steps: int) -> NDArra
         ]
         grid[:, s] = np.concatenate([*nodes, cuts[-1:]])
     return grid
-
-
-def solve_tov_reference(
-    eos: TabulatedEOS, central_pressure: float, rtol: float = 1e-9
-) -> StarSolution:
-    """One star with scipy ``solve_ivp`` in the textbook r-form (benchmark baseline, test oracle).
-
-    dP/dr = −(ε+P)(m + 4πr³P)/[r(r − 2m)], dm/dr = 4πr²ε and Hinderer's y equation, from a
-    series start at small r to the table's lowest pressure. No interior density-jump handling.
-    """
-    pc_km = float(central_pressure) * MEVFM3_TO_KM2
-    lp, le = np.log(eos.pressure * MEVFM3_TO_KM2), np.log(eos.energy_density * MEVFM3_TO_KM2)
-    p_surface = float(np.exp(lp[0]))
-    if not p_surface < pc_km <= float(np.exp(lp[-1])) * (1 + 1e-12):
-        raise ValueError(f"central_pressure: {central_pressure!r} outside the table range")
-
-    def eps_and_deps_dp(p: float) -> tuple[float, float]:
-        lnp = math.log(max(p, p_surface))
-        i = min(max(int(np.searchsorted(lp, lnp, side="right")) - 1, 0), lp.size - 2)
-        slope = (le[i + 1] - le[i]) / (lp[i + 1] - lp[i])
-        eps = math.exp(le[i] + slope * (lnp - lp[i]))
-        return eps, slope * eps / max(p, p_surface)
-
-    def rhs(r: float, z: NDArray) -> list[float]:
-        p, m, y = z
-        eps, deps_dp = eps_and_deps_dp(p)
-        e_lam = 1.0 / (1.0 - 2.0 * m / r)
-        nu_prime = 2.0 * (m + _FOUR_PI * r**3 * p) * e_lam / r**2
-        dp = -(eps + p) * 0.5 * nu_prime
-        q = (
-            _FOUR_PI * e_lam * (5 * eps + 9 * p + (eps + p) * deps_dp)
-            - 6.0 * e_lam / r**2
-            - nu_prime**2
-        )
-        dy = -(y * y + y * e_lam * (1 + _FOUR_PI * r * r * (p - eps)) + r * r * q) / r
-        return [dp, _FOUR_PI * r * r * eps, dy]
-
-    def surface(r: float, z: NDArray) -> float:
-        return z[0] - p_surface
-
-    surface.terminal = True  # type: ignore[attr-defined]
-    eps_c, deps_dp_c = eps_and_deps_dp(pc_km)
-    r0 = 1e-5
-    p0 = pc_km - 2 * math.pi * (eps_c + pc_km) * (pc_km + eps_c / 3) * r0**2
-    y0 = 2 - _FOUR_PI / 7 * (eps_c / 3 + 11 * pc_km + (eps_c + pc_km) * deps_dp_c) * r0**2
-    sol = solve_ivp(
-        rhs,
-        (r0, 1e3),
-        [p0, _FOUR_PI / 3 * eps_c * r0**3, y0],
-        method="DOP853",
-        rtol=rtol,
-        atol=1e-30,
-        events=surface,
-    )
-    if sol.status != 1:
-        raise ValueError(f"central_pressure: no surface found for {central_pressure!r}")
-    r_s = float(sol.t_events[0][0])
-    _, m_s, y_s = sol.y_events[0][0]
-    u, w = r_s**2, m_s / r_s**3
-    y_out = y_s - _FOUR_PI * math.exp(le[0]) / (w + _FOUR_PI * p_surface)  # jump to vacuum
-    out = _finish(np.array([u]), np.array([w]), np.array([y_out]))
-    return StarSolution(*(float(v[0]) for v in out))
 
 
 # --- mass–radius curves -----------------------------------------------------------------------

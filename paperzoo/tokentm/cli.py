@@ -60,10 +60,12 @@ def _floats(text: str, name: str) -> tuple[float, ...]:
 def explain(
     image: Annotated[Path, typer.Argument(help="Image file (PNG, JPEG, ...).")],
     model: Annotated[
-        str | None, typer.Option(help="CKPT | timm:NAME:PATH | hf:DIR [default: trained ViT]")
+        str | None, typer.Option(help="CKPT | timm:NAME:PATH | hf:DIR (default: the trained ViT)")
     ] = None,
     method: Annotated[str, typer.Option(help="Explainer name.")] = "tokentm",
-    target: Annotated[int | None, typer.Option(help="Class index [default: predicted].")] = None,
+    target: Annotated[
+        int | None, typer.Option(help="Class index (default: the predicted one).")
+    ] = None,
     resize: Annotated[
         bool, typer.Option(help="Convert channels, resize and crop as the model's preprocessing.")
     ] = False,
@@ -76,7 +78,7 @@ def explain(
     std: Annotated[str | None, typer.Option(help="Per-channel std, with --mean.")] = None,
     background: Annotated[
         float | None,
-        typer.Option(help="Grey level in [0, 1] under transparent pixels [default: refuse them]."),
+        typer.Option(help="Grey level in [0, 1] under transparent pixels (default: refuse them)."),
     ] = None,
     out: Annotated[Path, typer.Option(help="Overlay to write: .png, .jpg, .pdf or .svg.")] = Path(
         "map.png"
@@ -116,7 +118,7 @@ def explain(
 @app.command()
 def evaluate(
     methods: Annotated[
-        str, typer.Option(help="Comma-separated explainer names [default: all].")
+        str, typer.Option(help="Comma-separated explainer names (default: all).")
     ] = "",
     n: Annotated[int, typer.Option(help="Test images.")] = 500,
     seed: Annotated[int, typer.Option(help="Picks and places the test images.")] = 0,

@@ -249,6 +249,11 @@ def test_inclusive_is_the_default_and_the_rule_is_validated():
     assert CPConfig().set_rule == "inclusive"
     with pytest.raises(ValueError, match="set_rule must be 'inclusive' or 'exclusive'"):
         CPConfig(set_rule="last")
+    # the rule shapes non-randomised APS/RAPS sets only: elsewhere it would be silently ignored
+    for kwargs in ({}, {"randomized": False, "score": "thr"}):
+        with pytest.raises(ValueError, match="set_rule: 'exclusive' applies to non-randomised"):
+            CPConfig(set_rule="exclusive", **kwargs)
+    assert CPConfig(set_rule="exclusive", randomized=False, score="raps").set_rule == "exclusive"
 
 
 def test_external_uniforms_replace_the_generator_and_are_checked():

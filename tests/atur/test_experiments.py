@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from paperzoo.atur import experiments
@@ -64,3 +65,15 @@ def test_the_plan_of_each_claim_names_the_runs_it_reads():
     assert [c.kwargs for c in calls] == [{"validation": True}] * 2
     assert [c.args[3] for c in calls] == [0.02, 0.05]
     assert all(c.experiment() is experiments.run_setting for c in calls)
+
+
+@pytest.mark.fashion_mnist
+def test_full_regimes_read_real_fashion_mnist():
+    """The full-scale tasks, from ``$PAPERZOO_FASHION_MNIST`` or Debian's folder."""
+    for key, k, shape in (("k10", 10, (1, 28, 28)), ("k100", 100, (1, 28, 56))):
+        regime = experiments.FULL[key]
+        task = load_task(regime.dataset, None, regime.n_train, regime.n_test, seed=0)
+        assert task.num_classes == k and task.input_shape == shape
+        assert (len(task.train), len(task.test)) == (regime.n_train, regime.n_test)
+        x, y = task.train.tensors
+        assert 0 <= float(x.min()) and float(x.max()) <= 1 and int(y.max()) < k

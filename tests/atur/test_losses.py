@@ -10,11 +10,9 @@ from paperzoo.atur.losses import (
     at_ur_loss,
     beta_weight,
     entropy,
-    fat_class_weights,
-    mart_loss,
-    per_class_error,
-    trades_loss,
+    loss_scale_control,
     true_class_rank,
+    weighted_cross_entropy,
 )
 
 
@@ -77,37 +75,11 @@ def test_entropy_gradient_matches_finite_differences():
     assert float(uniform) == pytest.approx(math.log(6), rel=1e-6)
 
 
-def test_trades_loss_matches_reference():
-    torch.manual_seed(4)
-    zc, za = torch.randn(6, 3, dtype=torch.float64), torch.randn(6, 3, dtype=torch.float64)
-    y = torch.randint(0, 3, (6,))
-    w = torch.rand(6, dtype=torch.float64)
-    pc, pa = zc.softmax(1).numpy(), za.softmax(1).numpy()
-    per = -np.log(pc[np.arange(6), y]) + 6.0 * (pc * np.log(pc / pa)).sum(1)
-    assert float(trades_loss(zc, za, y, 6.0)) == pytest.approx(per.mean(), rel=1e-10)
-    assert float(trades_loss(zc, za, y, 6.0, w)) == pytest.approx(
-        (w.numpy() * per).mean(), rel=1e-10
-    )
-
-
-def test_mart_loss_matches_loop_reference():
-    torch.manual_seed(5)
-    zc, za = torch.randn(5, 4, dtype=torch.float64), torch.randn(5, 4, dtype=torch.float64)
-    y = torch.randint(0, 4, (5,))
-    total = 0.0
-    for i in range(5):
-        pc, pa = zc[i].softmax(0).tolist(), za[i].softmax(0).tolist()
-        yi = int(y[i])
-        wrong = max(p for k, p in enumerate(pa) if k != yi)
-        bce = -math.log(pa[yi]) - math.log(1 - wrong)
-        kl = sum(c * math.log(c / a) for c, a in zip(pc, pa, strict=True))
-        total += bce + 6.0 * kl * (1 - pc[yi])
-    assert float(mart_loss(zc, za, y, 6.0)) == pytest.approx(total / 5, rel=1e-6)
-
-
-def test_fat_class_weights():
-    torch.testing.assert_close(fat_class_weights(torch.full((10,), 0.3)), torch.ones(10))
-    w = fat_class_weights(torch.tensor([0.1, 0.5, 0.9]), temperature=1.0)
-    assert w.sum() == pytest.approx(3.0) and w[2] > w[1] > w[0]
-    errors, counts = per_class_error(torch.eye(3)[[0, 0, 2, 1]], torch.tensor([0, 1, 2, 1]), 3)
-    assert errors.tolist() == [0.0, 1.0, 0.0] and counts.tolist() == [1.0, 2.0, 1.0]
+def test_weighted_cross_entropy_and_the_loss_scale_control():
+    torch.manual_seed(6)
+    logits, y = torch.randn(9, 4, dtype=torch.float64), torch.randint(0, 4, (9,))
+    w = torch.rand(9, dtype=torch.float64) + 1
+    ce = F.cross_entropy(logits, y, reduction="none")
+    torch.testing.assert_close(weighted_cross_entropy(logits, y, None), ce.mean())
+    torch.testing.assert_close(weighted_cross_entropy(logits, y, w), (w * ce).mean())
+    torch.testing.assert_close(loss_scale_control(logits, y, w), w.mean() * ce.mean())

@@ -5,7 +5,13 @@ import pytest
 import torch
 from torch import nn
 
-from paperzoo.core.io import atomic_write, ensure_writable_dir, load_checkpoint, save_checkpoint
+from paperzoo.core.io import (
+    atomic_write,
+    ensure_writable_dir,
+    load_checkpoint,
+    load_weights_only,
+    save_checkpoint,
+)
 
 
 def test_atomic_write_replaces_only_on_success(tmp_path):
@@ -70,3 +76,21 @@ def test_atomic_write_honours_the_umask(tmp_path, umask):
         os.umask(old)
     mode = stat.S_IMODE((tmp_path / "out.txt").stat().st_mode)
     assert mode == 0o666 & ~umask == stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode)
+
+
+def test_refused_checkpoints_give_one_line_without_unpickling_advice(tmp_path):
+    import argparse
+
+    (tmp_path / "garbage.pt").write_bytes(b"\x00garbage")
+    (tmp_path / "empty.pt").write_bytes(b"")
+    torch.save({"args": argparse.Namespace(lr=0.1)}, tmp_path / "pickled.pt")
+    expected = {
+        "garbage.pt": "corrupt or not a torch file (UnpicklingError: Unsupported operand 0)",
+        "empty.pt": "corrupt or not a torch file (EOFError)",
+        "pickled.pt": "holds a pickled Python object (argparse.Namespace), not only tensors",
+    }
+    for name, reason in expected.items():
+        with pytest.raises(ValueError) as info:
+            load_weights_only(tmp_path / name)
+        message = str(info.value)
+        assert reason in message and "\n" not in message and "weights_only" not in message

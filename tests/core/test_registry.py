@@ -86,7 +86,7 @@ def test_explainers_are_found_by_name_across_systems():
         pytest.skip("no system registers explainers")
     assert {"tokentm", "genatt", "rollout", "random"} <= set(known)
     assert registry.explainer("tokentm").name == "tokentm"
-    with pytest.raises(ValueError, match="unknown 'nope'"):
+    with pytest.raises(ValueError, match="unknown explainer 'nope'"):
         registry.explainer("nope")
     with pytest.raises(RegistryError, match="not a class with a string `name`"):
         registry.register_explainer(int)

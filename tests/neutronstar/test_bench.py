@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from statistics import median
+
+import numpy as np
+import pytest
+
 from paperzoo.core import registry
 from paperzoo.neutronstar import bench
+from paperzoo.neutronstar.baselines import scipy_tov
 
 
 def test_compare_reports_ratio_and_accuracy(fake_builder):
@@ -14,13 +20,28 @@ def test_compare_reports_ratio_and_accuracy(fake_builder):
         n_stars=8,
         baseline_rtol=1e-5,
     )
-    assert result.speedup > 0
     assert len(result.ours_s) == 1 and len(result.baseline_s) == 1
     for key in ("n_stars", "eos_points", "fit_and_eos_s", "mass_radius_s", "max_mass"):
         assert key in result.extra
     assert result.extra["n_stars"] == 8
+    # the TOV-only ratio takes the EOS build out of the baseline's time
+    tov_only = median(result.baseline_s) - result.extra["fit_and_eos_s"]
+    assert result.extra["tov_only_speedup"] == pytest.approx(
+        tov_only / result.extra["mass_radius_s"]
+    )
+    # the baseline solved the same stars: ours agrees with it on M, R and Λ
     assert result.extra["max_rel_diff_radius"] < 1e-3
     assert result.extra["max_rel_diff_mass"] < 1e-3
+    assert result.extra["max_rel_diff_lambda"] < 1e-2
+    assert result.extra["max_mass"] == pytest.approx(2.0, abs=0.1)
+
+
+def test_run_baseline_is_the_scipy_solver_on_the_given_stars(fake_builder):
+    pcs = np.array([30.0, 120.0])
+    stars = bench.run_baseline(lambda: fake_builder(700.0), pcs, rtol=1e-6)
+    expected = scipy_tov.solve_tov(fake_builder(700.0), pcs, rtol=1e-6)
+    assert stars.shape == (2, 4)
+    np.testing.assert_array_equal(stars, np.stack(expected, axis=1))
 
 
 def test_benchmark_is_registered():

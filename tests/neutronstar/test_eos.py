@@ -7,11 +7,9 @@ from functools import cache
 import numpy as np
 import pytest
 
+from paperzoo.neutronstar.config import CSS, Crossover, QuarkCSS
 from paperzoo.neutronstar.constants import HBARC3
 from paperzoo.neutronstar.eos import (
-    CSS,
-    Crossover,
-    QuarkCSS,
     consistency_report,
     continue_eos,
     crossover_coefficients,
@@ -161,7 +159,7 @@ def test_bad_input(call, name):
 
 
 def test_build_eos_glues_crust_and_continuation():
-    from paperzoo.neutronstar.model import build_eos
+    from paperzoo.neutronstar.eos import build_eos
     from paperzoo.neutronstar.tov import TabulatedEOS
 
     eos = build_eos(850.0, continuation=CSS(c_s2=0.5))
@@ -177,8 +175,9 @@ def test_build_eos_glues_crust_and_continuation():
     )
 
 
+@pytest.mark.slow  # about 10 s: the full PDM table up to n_B = 1.6 fm^-3
 def test_build_eos_names_a_lost_branch_instead_of_a_broken_table():
-    from paperzoo.neutronstar.model import build_eos
+    from paperzoo.neutronstar.eos import build_eos
 
     with pytest.raises(ValueError, match=r"m0=900: .*loses the physical branch near n_B"):
         build_eos(900.0, continuation=None)

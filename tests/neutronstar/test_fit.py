@@ -6,7 +6,7 @@ from functools import cache
 
 import pytest
 
-from paperzoo.neutronstar.constants import PDMInputs
+from paperzoo.neutronstar.config import PDMInputs
 from paperzoo.neutronstar.fit import fit_pdm, saturation_properties
 
 M0S = [500.0, 600.0, 700.0, 800.0, 850.0, 900.0]

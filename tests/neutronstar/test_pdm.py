@@ -1,4 +1,4 @@
-"""Reference tests of the PDM equation functions (pdm.py) and the input table (constants.py)."""
+"""Reference tests of the PDM equation functions (pdm.py) and the input table (config.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy.integrate import quad
 
 from paperzoo.neutronstar import pdm
-from paperzoo.neutronstar.constants import PDMInputs
+from paperzoo.neutronstar.config import PDMInputs
 from paperzoo.neutronstar.pdm import PDMParams
 
 INP = PDMInputs()

@@ -54,3 +54,10 @@ def test_reproductions_are_registered():
     assert {"hess_radius_m0_850", "m0_window", "radius_falls_with_m0"} <= names
     for r in registry.reproductions(["neutronstar"]):
         assert not r.stochastic and r.plot is not None
+
+
+def test_trend_criterion_reads_the_m0_grid_from_the_run():
+    run = {"R_0.77_m0_900": 12.3, "R_0.77_m0_700": 12.6, "R_0.77_m0_850": 12.4}
+    run |= {"R_1.4_m0_900": 12.4, "R_1.4_m0_700": 12.7, "R_1.4_m0_850": 12.5}
+    verdict = repro.trend_criterion([run])
+    assert verdict.status == "reproduced" and "m0 (700.0, 850.0, 900.0)" in verdict.reason

@@ -256,8 +256,10 @@ def test_ig_internal_batch_follows_the_memory_budget():
         2048 * 2**20 // step_memory_bytes(17, 192, 2, 3, 4)
     )
     model = _timm_vit()
-    rows = []
-    model.register_forward_pre_hook(lambda _m, args: rows.append(len(args[0])))
+    rows = []  # images per forward that keeps a graph (the target's no-grad forward holds none)
+    model.register_forward_pre_hook(
+        lambda _m, args: rows.append(len(args[0])) if torch.is_grad_enabled() else None
+    )
     x = torch.rand(3, 3, 32, 32, generator=torch.Generator().manual_seed(2))
     ref = IntegratedGradients(model, IGConfig(n_steps=8, internal_batch_size=10**6)).explain(x)
     assert max(rows) == 3 * 8  # one forward for every step of every image

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from paperzoo.neutronstar.crust import sly_full
-from paperzoo.neutronstar.observations import (
+from paperzoo.neutronstar.data import (
     HESS_J1731,
     check_constraints,
     curve_crosses_box,

@@ -1,4 +1,7 @@
-"""Observational constraints on M–R curves: HESS J1731-347, PSR J0740+6620, GW170817, causality.
+"""The observations the claims test: HESS J1731-347, PSR J0740+6620, GW170817, causality.
+
+Each measurement as a table entry, the check of an M–R curve against all of them
+(``check_constraints``, docs/neutronstar.md §2.8) and the M–R plot with their regions drawn.
 
 HESS J1731-347: Doroshenko et al., Nature Astronomy 6, 1444 (2022), M = 0.77 (+0.20/−0.17) M⊙,
 R = 10.4 (+0.86/−0.78) km. Their 1σ/2σ regions are likelihood contours; here they are replaced by
