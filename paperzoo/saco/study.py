@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from paperzoo.core import registry
 from paperzoo.core.data.placed import PlacedConfig, make_placed
-from paperzoo.core.interfaces import Metric
+from paperzoo.core.interfaces import Explainer, Metric
 from paperzoo.core.runtime import eval_mode
 from paperzoo.saco.baselines import (
     AOPC,
@@ -83,12 +83,9 @@ def saco_name(k: int) -> str:
     return f"SaCo@K={k}"
 
 
-def make_explainer(name: str, model: nn.Module, seed: int) -> object:
-    """The registered explainer ``name`` on ``model``; Random draws per-pixel maps from ``seed``."""
-    cls = registry.explainer(name)
-    if name == "random":
-        return cls(model, cls.Config(seed=seed, pixel_level=True))  # type: ignore[attr-defined]
-    return cls(model)
+def make_explainer(name: str, model: nn.Module, seed: int) -> Explainer:
+    """The registered explainer ``name`` on ``model``, with its default config and ``seed``."""
+    return registry.explainer(name)(model, seed=seed)
 
 
 def explain_batched(explainer: object, x: Tensor, batch_size: int) -> Tensor:

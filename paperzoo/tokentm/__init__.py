@@ -6,7 +6,7 @@ changes every token (length ratio × normalised exponential cosine, NECC), weigh
 attention by it, and aggregates over all layers from an initial state C₀ = diag(‖Z₀,i‖).
 """
 
-from paperzoo.tokentm.base import Explainer, upsample_map
+from paperzoo.core.interfaces import Explainer, upsample_map
 from paperzoo.tokentm.baselines import (
     AttentionGradCAM,
     CheferLRP,

@@ -19,8 +19,8 @@ import torch
 from torch import Tensor
 
 from paperzoo.core.data.placed import PlacedConfig, make_placed
+from paperzoo.core.interfaces import Explainer, upsample_map
 from paperzoo.core.vit.adapters import adapt
-from paperzoo.tokentm.base import Explainer, upsample_map
 
 STEPS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
@@ -188,6 +188,7 @@ def evaluate_methods(
     split = make_placed("test", replace(data or PlacedConfig(), seed=seed), limit=n)
     results = {}
     for name, cls in zip(methods, classes, strict=True):
-        explainer = cls(model, RandomConfig(seed=seed)) if name == "random" else cls(model)
+        cfg = RandomConfig(pixel_level=False) if name == "random" else None  # patch-level floor
+        explainer = cls(model, cfg, seed=seed)
         results[name] = evaluate_explainer(explainer, split.images, split.masks, cfg)
     return results

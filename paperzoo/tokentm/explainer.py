@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from paperzoo.core.interfaces import Explainer
 from paperzoo.core.vit.adapters import layer_norm
 from paperzoo.tokentm import tokentm as eq
-from paperzoo.tokentm.base import Explainer
 
 
 @dataclass(frozen=True)

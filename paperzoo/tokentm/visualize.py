@@ -6,6 +6,7 @@ from pathlib import Path
 
 from torch import Tensor
 
+from paperzoo.core.interfaces import upsample_map
 from paperzoo.core.io import atomic_write
 from paperzoo.core.plot import new_figure, save_figure
 from paperzoo.core.vit.adapters import ViTAdapter
@@ -15,7 +16,6 @@ from paperzoo.core.vit.preprocess import (
     resolve_preprocessing,
     to_channels,
 )
-from paperzoo.tokentm.base import upsample_map
 
 
 def load_image(

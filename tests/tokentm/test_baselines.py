@@ -96,17 +96,17 @@ def test_attention_gradcam_explainer_uses_last_layer(tiny):
 
 def test_random_is_seeded_and_uniform(tiny):
     model, x, _, _ = tiny
-    a = RandomMap(model, RandomConfig(seed=3)).explain(x)
-    b = RandomMap(model, RandomConfig(seed=3)).explain(x)
+    a = RandomMap(model, RandomConfig(pixel_level=False), seed=3).explain(x)
+    b = RandomMap(model, RandomConfig(pixel_level=False), seed=3).explain(x)
     assert torch.equal(a, b) and a.shape == (3, 3, 3) and 0 <= a.min() and a.max() < 1
     assert RandomMap(model, RandomConfig(pixel_level=True)).explain(x).shape == (3, 12, 12)
 
 
 def test_random_maps_are_a_seeded_stream(tiny):
     model, x, _, _ = tiny
-    first = RandomMap(model, RandomConfig(seed=3))
+    first = RandomMap(model, RandomConfig(pixel_level=False), seed=3)
     a1, a2 = first.explain(x), first.explain(x)
-    second = RandomMap(model, RandomConfig(seed=3))
+    second = RandomMap(model, RandomConfig(pixel_level=False), seed=3)
     b1, b2 = second.explain(x), second.explain(x)
     assert not torch.equal(a1, a2)  # successive batches are not correlated
     assert torch.equal(a1, b1) and torch.equal(a2, b2)  # the stream is fixed by the seed

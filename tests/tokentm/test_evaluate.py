@@ -3,8 +3,8 @@ import pytest
 import torch
 from sklearn.metrics import average_precision_score
 
+from paperzoo.core.interfaces import Explainer
 from paperzoo.core.vit import SmallViT, ViTConfig
-from paperzoo.tokentm.base import Explainer
 from paperzoo.tokentm.evaluate import (
     EvalConfig,
     auc,

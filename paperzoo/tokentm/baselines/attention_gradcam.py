@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from paperzoo.tokentm.base import Explainer
+from paperzoo.core.interfaces import Explainer
 
 
 def attention_gradcam_row(

@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from paperzoo.core.interfaces import Explainer
 from paperzoo.core.vit.adapters import BlockWeights, ViTWeights, layer_norm
-from paperzoo.tokentm.base import Explainer
 from paperzoo.tokentm.tokentm import cls_row, full_product
 
 

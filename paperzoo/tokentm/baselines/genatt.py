@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from torch import Tensor
 
-from paperzoo.tokentm.base import Explainer
+from paperzoo.core.interfaces import Explainer
 from paperzoo.tokentm.tokentm import cls_row, full_product
 
 

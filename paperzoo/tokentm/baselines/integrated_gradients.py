@@ -13,7 +13,7 @@ from typing import ClassVar, Literal
 import torch
 from torch import Tensor
 
-from paperzoo.tokentm.base import Explainer
+from paperzoo.core.interfaces import Explainer
 
 
 def step_memory_bytes(tokens: int, dim: int, depth: int, heads: int, element_size: int) -> int:

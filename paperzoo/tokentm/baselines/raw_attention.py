@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from paperzoo.tokentm.base import Explainer
+from paperzoo.core.interfaces import Explainer
 
 
 def raw_attention_row(attn: Tensor, cls_index: int = 0) -> Tensor:

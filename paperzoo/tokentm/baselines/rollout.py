@@ -11,7 +11,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
-from paperzoo.tokentm.base import Explainer
+from paperzoo.core.interfaces import Explainer
 from paperzoo.tokentm.tokentm import cls_row, full_product
 
 
