@@ -1,4 +1,4 @@
-"""TokenTM: ViT explanations weighting attention by token transformation effects (CVPR'24).
+"""TokenTM: ViT explanations weighting attention by token transformation effects (arXiv:2403.14552).
 
 Paper: "Token Transformation Matters: Towards Faithful Post-hoc Explanation for Vision Transformer",
 Wu et al., arXiv:2403.14552 (CVPR 2024). TokenTM measures how much each attention and MLP sub-layer
@@ -16,7 +16,9 @@ from paperzoo.tokentm.baselines import (
     RawAttention,
     Rollout,
 )
-from paperzoo.tokentm.explainer import TokenTM, TokenTMConfig
+from paperzoo.tokentm.config import EvalConfig, TokenTMConfig
+from paperzoo.tokentm.evaluate import evaluate_explainer, evaluate_methods
+from paperzoo.tokentm.explainer import TokenTM
 
 EXPLAINERS: dict[str, type[Explainer]] = {
     cls.name: cls
@@ -40,8 +42,9 @@ def get_explainer(name: str) -> type[Explainer]:
     return explainer(name)
 
 
+ENTRY_POINTS = ("TokenTM", "TokenTMConfig", "get_explainer", "evaluate_methods")
 __all__ = [
-    "EXPLAINERS", "AttentionGradCAM", "CheferLRP", "Explainer", "GenAtt", "IntegratedGradients",
-    "RandomMap", "RawAttention", "Rollout", "TokenTM", "TokenTMConfig", "get_explainer",
-    "upsample_map",
+    "EXPLAINERS", "ENTRY_POINTS", "AttentionGradCAM", "CheferLRP", "EvalConfig", "Explainer",
+    "GenAtt", "IntegratedGradients", "RandomMap", "RawAttention", "Rollout", "TokenTM",
+    "TokenTMConfig", "evaluate_explainer", "evaluate_methods", "get_explainer", "upsample_map",
 ]  # fmt: skip

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from itertools import pairwise
+from dataclasses import replace
 
 import torch
 from torch import Tensor
@@ -21,24 +20,7 @@ from torch import Tensor
 from paperzoo.core.data.placed import PlacedConfig, make_placed
 from paperzoo.core.interfaces import Explainer, upsample_map
 from paperzoo.core.vit.adapters import adapt
-
-STEPS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
-
-
-@dataclass(frozen=True)
-class EvalConfig:
-    n: int = 500
-    batch_size: int = 50
-    steps: tuple[float, ...] = STEPS
-
-    def __post_init__(self) -> None:
-        if self.n < 1:
-            raise ValueError(f"n must be >= 1, got {self.n!r}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {self.batch_size!r}")
-        s = self.steps
-        if len(s) < 2 or s[0] != 0.0 or s[-1] != 1.0 or any(b <= a for a, b in pairwise(s)):
-            raise ValueError(f"steps must increase from 0.0 to 1.0, got {s!r}")
+from paperzoo.tokentm.config import STEPS, EvalConfig
 
 
 def removal_masks(maps: Tensor, fractions: Sequence[float], positive: bool) -> Tensor:

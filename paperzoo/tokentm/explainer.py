@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -12,44 +11,7 @@ from torch import Tensor
 from paperzoo.core.interfaces import Explainer
 from paperzoo.core.vit.adapters import layer_norm
 from paperzoo.tokentm import tokentm as eq
-
-
-@dataclass(frozen=True)
-class TokenTMConfig:
-    """TokenTM switches; defaults follow LibraGrad's re-implementation (docs/tokentm.md §2.9).
-
-    necc_scale: 'softmax' (weights sum to 1; LibraGrad) or 'n' (× N, mean 1)         — ambiguity 1
-    transformation: 'sublayer' (X→Y, Y→Z incl. residual; LibraGrad) or 'branch'
-        (W_O W_V LN₁(X) for attention, MLP(LN₂(Y)) for the MLP, residual excluded)   — ambiguity 2
-    gating: 'mean' (mean_h A · W ⊙ mean_h ReLU ∇A; LibraGrad) or 'per_head' (Chefer) — ambiguity 3
-    c0_positional: C₀ includes position embeddings (Z₀ is post-position; LibraGrad)  — ambiguity 4
-    token_weights / mlp_term / init: ablations; ``token_weights=False, mlp_term=False,
-        gating='per_head', init='identity'`` is GenAtt exactly.
-    fast: CLS-row recursion O(L·N²) instead of the full product O(L·N³).
-    """
-
-    necc_scale: Literal["softmax", "n"] = "softmax"
-    transformation: Literal["sublayer", "branch"] = "sublayer"
-    gating: Literal["mean", "per_head"] = "mean"
-    c0_positional: bool = True
-    token_weights: bool = True
-    mlp_term: bool = True
-    init: Literal["norms", "identity"] = "norms"
-    fast: bool = True
-    eps: float = 1e-6
-
-    def __post_init__(self) -> None:
-        choices = {
-            "necc_scale": ("softmax", "n"),
-            "transformation": ("sublayer", "branch"),
-            "gating": ("mean", "per_head"),
-            "init": ("norms", "identity"),
-        }
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        if not self.eps > 0:
-            raise ValueError(f"eps must be > 0, got {self.eps!r}")
+from paperzoo.tokentm.config import TokenTMConfig
 
 
 class TokenTM(Explainer):

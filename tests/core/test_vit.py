@@ -412,8 +412,9 @@ def test_every_explainer_maps_patches_of_prefix_token_models(case, x):
     assert prefix == (2 if case == "deit_distilled" else 5) and adapter.cls_index == 0
     trace = adapter.trace(x)
     for name, cls in sorted(explainers().items()):
-        maps = cls(model).explain(x)
-        size = adapter.image_size if cls.pixel_level else adapter.grid
+        explainer = cls(model)
+        maps = explainer.explain(x)
+        size = adapter.image_size if explainer.pixel_level else adapter.grid
         assert maps.shape == (3, *size) and torch.isfinite(maps).all(), name
         if name == "raw_attention":  # the patch columns of the [CLS] row, prefix columns dropped
             row = trace.attentions[-1].detach()[:, :, 0, prefix:].mean(1).clamp(min=0)

@@ -34,6 +34,10 @@ class RandomMap(Explainer):
     paper = "sanity baseline"
     Config: ClassVar[type] = RandomConfig
 
+    @property
+    def pixel_level(self) -> bool:  # type: ignore[override]
+        return self.cfg.pixel_level
+
     def _explain(self, x: Tensor, target: int | Tensor | None) -> Tensor:
         if target is not None:  # class-agnostic, but a bad class index is still an error
             self.adapter.check_target(target, x.new_zeros(len(x), self.adapter.num_classes))
