@@ -170,7 +170,7 @@ def evaluate_methods(
     split = make_placed("test", replace(data or PlacedConfig(), seed=seed), limit=n)
     results = {}
     for name, cls in zip(methods, classes, strict=True):
-        cfg = RandomConfig(pixel_level=False) if name == "random" else None  # patch-level floor
-        explainer = cls(model, cfg, seed=seed)
+        options = RandomConfig(pixel_level=False) if name == "random" else None  # patch level
+        explainer = cls(model, options, seed=seed)
         results[name] = evaluate_explainer(explainer, split.images, split.masks, cfg)
     return results

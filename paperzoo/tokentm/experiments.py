@@ -31,7 +31,7 @@ def evaluation(seed: int, scale: Scale) -> Measurement:
     results = evaluate_methods(model, DEFAULT_METHODS, n=n, seed=seed, data=meta["data_config"])
     out: Measurement = {
         "vit_test_accuracy": meta["test_accuracy"],
-        "vit_full_scale": float(meta["scale"] == "full"),
+        "vit_full_scale": float(meta["is_full_spec"]),
         "data_is_fashion_mnist": float(meta["data_config"].source == "fashion_mnist"),
     }
     for method, metrics in results.items():

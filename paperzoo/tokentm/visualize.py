@@ -8,7 +8,7 @@ from torch import Tensor
 
 from paperzoo.core.interfaces import upsample_map
 from paperzoo.core.io import atomic_write
-from paperzoo.core.plot import new_figure, save_figure
+from paperzoo.core.plot import bar_chart, new_figure
 from paperzoo.core.vit.adapters import ViTAdapter
 from paperzoo.core.vit.preprocess import (
     Preprocessing,
@@ -86,11 +86,12 @@ def save_overlay(x: Tensor, heatmap: Tensor, path: str | Path, title: str = "") 
 
 def plot_results(results: dict[str, dict[str, float]], out_dir: Path, tag: str) -> list[Path]:
     """Bar charts of every metric per method; returns the written files."""
-    methods = list(results)
     metrics = ["positive_auc", "negative_auc", "pixel_accuracy", "miou", "ap"]
-    fig, axes = new_figure(1, len(metrics), figsize=(3.2 * len(metrics), 3.2))
-    for ax, metric in zip(axes, metrics, strict=True):
-        ax.bar(range(len(methods)), [results[m][metric] for m in methods])
-        ax.set_xticks(range(len(methods)), methods, rotation=70, fontsize=7)
-        ax.set_title(metric + (" (lower better)" if metric == "positive_auc" else ""), fontsize=8)
-    return [save_figure(fig, out_dir / f"tokentm-{tag}.png", dpi=120)]
+    panels = {
+        metric + (" (lower better)" if metric == "positive_auc" else ""): {
+            method: values[metric] for method, values in results.items()
+        }
+        for metric in metrics
+    }
+    path = out_dir / f"tokentm-{tag}.png"
+    return [bar_chart(path, panels, rotation=70, panel_size=(3.2, 3.2))]

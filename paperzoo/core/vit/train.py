@@ -186,7 +186,7 @@ def trained_vit(
 
 
 def _describe(spec: ViTTrainSpec) -> dict[str, Any]:
-    return {"scale": _scale(spec), "data_config": spec.data}
+    return {"scale": _scale(spec), "is_full_spec": spec == FULL_SPEC, "data_config": spec.data}
 
 
 def _scale(spec: ViTTrainSpec) -> str:
