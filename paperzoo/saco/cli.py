@@ -5,56 +5,38 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import torch
 import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from torch import Tensor, nn
 
-from paperzoo.core.io import atomic_write, ensure_writable_dir
+from paperzoo.core.io import ensure_writable_dir
 from paperzoo.core.report import summarise
+from paperzoo.core.vit.train import resolve_model
 from paperzoo.saco.config import SaCoConfig
+from paperzoo.saco.data import fit_to_model, study_images
 from paperzoo.saco.metric import SaCo
 from paperzoo.saco.study import (
-    METHODS,
+    RANDOM,
     StudyConfig,
     explain_batched,
     make_explainer,
-    run_study,
+    run_study_seeds,
+    save_scores,
     separation,
-    study_images,
+    study_methods,
 )
 
 app = typer.Typer(help="SaCo faithfulness metric (arXiv:2404.01415).", no_args_is_help=True)
 console = Console()
 
 DEFAULT_OUT = Path("paperzoo-report/saco")
-ALL_METHODS = ",".join(METHODS)
 MODEL_HELP = "CKPT (paperzoo ViT), timm:NAME:PATH or hf:DIR; default: the trained small ViT."
-
-
-def _model_and_images(spec: str | None, n: int, seed: int) -> tuple[nn.Module, Tensor]:
-    """The model and ``n`` placed test images shaped for its input (channels, size)."""
-    from paperzoo.core.vit import adapt, load_vit
-    from paperzoo.core.vit.train import trained_vit
-
-    if spec is None:
-        model, meta = trained_vit("quick")
-        return model, study_images(n, seed, meta["data_config"])
-    model = load_vit(spec).eval()
-    adapter = adapt(model)
-    x = study_images(n, seed)
-    if adapter.in_chans != x.shape[1]:
-        x = x.expand(-1, adapter.in_chans, -1, -1)
-    if tuple(x.shape[-2:]) != tuple(adapter.image_size):
-        x = nn.functional.interpolate(x, size=adapter.image_size, mode="bilinear")
-    return model, x
 
 
 @app.command()
 def score(
-    method: str = typer.Option("tokentm", help=f"Explainer: one of {', '.join(METHODS)}."),
+    method: str = typer.Option("tokentm", help="Explainer: a registered name."),
     k: int = typer.Option(10, help="Number of salience groups K."),
     model: str | None = typer.Option(None, help=MODEL_HELP),
     n: int = typer.Option(100, help="Placed test images to score."),
@@ -64,10 +46,11 @@ def score(
 ) -> None:
     """Score one explainer's maps with SaCo: mean ± 95 % CI over images."""
     cfg = SaCoConfig(k=k, grouping=grouping, patch_size=patch_size)
-    net, x = _model_and_images(model, n, seed)
+    net, data = resolve_model(model)
+    x = fit_to_model(study_images(n, seed, data), net)
     maps = explain_batched(make_explainer(method, net, seed), x, 50)
     result = SaCo(cfg)(model=net, x_batch=x, a_batch=maps)
-    summary = summarise([v for v in result.scores.tolist()])
+    summary = summarise(result.scores.tolist())
     console.print(
         f"SaCo({method}, K={k}) = {summary.format()} over {summary.n} images; "
         f"{result.skipped} skipped (constant maps); {result.forward_images} forward images"
@@ -79,7 +62,9 @@ def benchmark(
     n: int = typer.Option(500, help="Test images per seed."),
     seeds: int = typer.Option(3, min=1, help="Seeds (image draws)."),
     ks: str = typer.Option("5,10,20", help="Comma-separated K values for SaCo."),
-    methods: str = typer.Option(ALL_METHODS, help="Comma-separated explainers."),
+    methods: str | None = typer.Option(
+        None, help="Comma-separated explainers (default: every registered one)."
+    ),
     model: str | None = typer.Option(None, help=MODEL_HELP),
     out: Annotated[Path, typer.Option(help="Folder for the per-image scores.")] = DEFAULT_OUT,
 ) -> None:
@@ -88,32 +73,27 @@ def benchmark(
         k_values = tuple(int(v) for v in ks.split(","))
     except ValueError:
         raise ValueError(f"ks: expected comma-separated integers, got {ks!r}") from None
-    cfg = StudyConfig(n_images=n, ks=k_values, methods=tuple(methods.split(",")))
+    names = None if methods is None else tuple(methods.split(","))
+    cfg = StudyConfig(n_images=n, ks=k_values, methods=names)
     ensure_writable_dir(out)
-    per_seed = []
+    net, data = resolve_model(model)
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("explaining and scoring", total=seeds * len(cfg.methods))
-        for seed in range(seeds):
-            net, x = _model_and_images(model, n, seed)
-            per_seed.append(run_study(net, x, cfg, seed, lambda _m: progress.advance(task)))
+        task = progress.add_task("explaining and scoring", total=seeds * len(study_methods(cfg)))
+        per_seed = run_study_seeds(net, cfg, seeds, data, lambda _m: progress.advance(task))
     metric_names = list(per_seed[0].higher_is_better)
     table = Table("method", *(f"{m} {'↑' if per_seed[0].higher_is_better[m] else '↓'}"
                               for m in metric_names))  # fmt: skip
-    for method in cfg.methods:
+    for method in per_seed[0].methods:
         cells = []
         for metric in metric_names:
             s = summarise([r.mean(method, metric) for r in per_seed])
             cells.append(f"{s.mean:.3f}" + (f" ± {s.half_width:.3f}" if s.n > 1 else ""))
         table.add_row(method, *cells)
     console.print(table)
-    if "random" in cfg.methods:
+    if RANDOM in per_seed[0].methods:
         rows = {m: separation(per_seed[0], m, cfg.bootstrap) for m in metric_names}
         console.print("methods better than Random (seed 0, paired 95% CI): " + ", ".join(
             f"{m}: {sum(v > 0 for v in sep.values())}/{len(sep)}" for m, sep in rows.items()
         ))  # fmt: skip
-    with atomic_write(out / "saco_benchmark.pt", "wb") as handle:
-        torch.save(
-            {"scores": [r.scores for r in per_seed], "higher": per_seed[0].higher_is_better},
-            handle,
-        )
-    console.print(f"per-image scores: {out / 'saco_benchmark.pt'}")
+    path = save_scores(per_seed, out / "saco_benchmark.pt")
+    console.print(f"per-image scores: {path}")

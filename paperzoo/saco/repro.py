@@ -9,13 +9,15 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from paperzoo.core import registry
 from paperzoo.core.experiments import ExperimentCall
-from paperzoo.core.plot import new_figure, save_figure
+from paperzoo.core.plot import bar_chart
 from paperzoo.core.registry import Measurement, Scale, Verdict, reproduction
 from paperzoo.saco.experiments import HEADLINE_K, metric_names, study, study_config
-from paperzoo.saco.study import ABLATION, METHODS, OLDER_METRICS, saco_name
+from paperzoo.saco.study import ABLATION, OLDER_METRICS, RANDOM, saco_name
 
-REAL_METHODS = [m for m in METHODS if m != "random"]
+QUICK_BUDGET_S = 45
+FIGSIZE = (8.0, 4.0)
 
 
 def _plan(seed: int, scale: Scale) -> list[ExperimentCall]:
@@ -40,32 +42,12 @@ def older_metrics_criterion(runs: list[Measurement]) -> Verdict:
     return Verdict.not_reproduced(f"every older metric separates Random at our scale; {text}")
 
 
-def _bar_chart(
-    labels: list[str],
-    values: list[float],
-    ylabel: str,
-    title: str,
-    path: Path,
-    colors: list[str] | str = "tab:blue",
-    hline: float | None = None,
-) -> Path:
-    fig, ax = new_figure(figsize=(8, 4))
-    ax.bar(labels, values, color=colors)
-    if hline is not None:
-        ax.axhline(hline, color="grey", ls="--", lw=1)
-    ax.set_ylabel(ylabel)
-    ax.tick_params(axis="x", rotation=30)
-    ax.set_title(title)
-    return save_figure(fig, path)
-
-
 def _plot_separation(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Path]:
-    metrics = metric_names(study_config(scale))
-    shares = [_mean(runs, f"separated.{m}") for m in metrics]
+    shares = {m: _mean(runs, f"separated.{m}") for m in metric_names(study_config(scale))}
     title = "Does each metric separate real explanations from Random?"
+    path = out_dir / "saco_random_separation.png"
     ylabel = "share of real methods better than Random"
-    return [_bar_chart(metrics, shares, ylabel, title, out_dir / "saco_random_separation.png",
-                       hline=0.5)]  # fmt: skip
+    return [bar_chart(path, {title: shares}, ylabel, hline=0.5, panel_size=FIGSIZE)]
 
 
 @reproduction(
@@ -103,11 +85,13 @@ def saco_random_criterion(runs: list[Measurement]) -> Verdict:
 
 def _plot_saco(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Path]:
     headline = saco_name(HEADLINE_K)
-    values = [_mean(runs, f"{m}.{headline}") for m in METHODS]
-    colors = ["grey" if m == "random" else "tab:green" for m in METHODS]
+    methods = [m for m in registry.explainers() if f"{m}.{headline}" in runs[0]]
+    values = {m: _mean(runs, f"{m}.{headline}") for m in methods}
+    colors = ["grey" if m == RANDOM else "tab:green" for m in methods]
     title = "SaCo per explainer (trained small ViT)"
-    return [_bar_chart(list(METHODS), values, headline, title, out_dir / "saco_per_method.png",
-                       colors, hline=0.0)]  # fmt: skip
+    path = out_dir / "saco_per_method.png"
+    panels = {title: values}
+    return [bar_chart(path, panels, headline, colors=colors, hline=0.0, panel_size=FIGSIZE)]
 
 
 @reproduction(
@@ -129,7 +113,15 @@ def measure_saco_random(seed: int, scale: Scale) -> Measurement:
 
 # --- claim (3): gradients and multi-layer aggregation raise attention-based SaCo ----------------
 def ablation_criterion(runs: list[Measurement]) -> Verdict:
-    """Reproduced if each ingredient beats raw attention and both together beat either alone."""
+    """Reproduced if each ingredient beats raw attention and both together beat either alone;
+    not reproduced, saying which, when one of the four explainers was not in the study."""
+    headline = saco_name(HEADLINE_K)
+    absent = [m for m in ABLATION.values() if any(f"{m}.{headline}" not in r for r in runs)]
+    if absent:
+        return Verdict.not_reproduced(
+            f"cannot compare: explainer(s) {', '.join(absent)} not registered "
+            f"(core.registry.explainers()), so the ablation has no numbers for them"
+        )
     gains = {
         "multi-layer − raw": _mean(runs, "ablation.multi_layer_gain"),
         "gradient − raw": _mean(runs, "ablation.gradient_gain"),
@@ -146,9 +138,13 @@ def ablation_criterion(runs: list[Measurement]) -> Verdict:
 
 def _plot_ablation(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Path]:
     headline = saco_name(HEADLINE_K)
-    values = [_mean(runs, f"{m}.{headline}") for m in ABLATION.values()]
-    return [_bar_chart(list(ABLATION), values, headline, "Attention-based variants",
-                       out_dir / "saco_ablation.png", "tab:purple")]  # fmt: skip
+    keys = {label: f"{m}.{headline}" for label, m in ABLATION.items()}
+    values = {label: _mean(runs, key) for label, key in keys.items() if key in runs[0]}
+    if not values:
+        return []
+    path = out_dir / "saco_ablation.png"
+    panels = {"Attention-based variants": values}
+    return [bar_chart(path, panels, headline, colors="tab:purple", panel_size=FIGSIZE)]
 
 
 @reproduction(

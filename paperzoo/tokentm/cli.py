@@ -18,17 +18,9 @@ console = Console()
 
 def _model(spec: str | None) -> tuple[nn.Module, PlacedConfig | None]:
     """The user's model, or the cached trained ViT with the data config it was trained on."""
-    from paperzoo.core.vit.load import load_vit
-    from paperzoo.core.vit.train import cache_path, specs_for, trained_vit
+    from paperzoo.core.vit.train import resolve_model
 
-    if spec:
-        return load_vit(spec), None
-    if not any(cache_path(s).is_file() for s in specs_for("quick")):
-        raise FileNotFoundError(
-            "model: no trained ViT cached; run `paperzoo tokentm train` or pass --model"
-        )
-    model, meta = trained_vit("quick")
-    return model, meta["data_config"]
+    return resolve_model(spec)
 
 
 @app.command()

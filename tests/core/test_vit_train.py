@@ -82,3 +82,21 @@ def test_spec_validation():
         train_mod.ViTTrainSpec(label_smoothing=1.0)
     with pytest.raises(ValueError, match="lr must be > 0"):
         train_mod.ViTTrainSpec(lr=0.0)
+
+
+def test_resolve_model_loads_a_spec_or_the_cached_vit_and_never_trains(
+    fake_fit, monkeypatch, tmp_path
+):
+    from paperzoo.core.vit import save_small_vit
+
+    monkeypatch.setenv("PAPERZOO_FASHION_MNIST", str(tmp_path / "empty"))
+    with pytest.raises(FileNotFoundError, match="no trained ViT cached; run `paperzoo tokentm"):
+        train_mod.resolve_model(None)
+    assert fake_fit == []  # refused, not trained
+    trained, _ = train_mod.trained_vit("quick")
+    model, data = train_mod.resolve_model(None)
+    assert data == train_mod.QUICK_DIGITS_SPEC.data
+    assert torch.equal(model.head.weight, trained.head.weight)
+    ckpt = save_small_vit(tmp_path / "mine.pt", SmallViT(TINY).train())
+    mine, none = train_mod.resolve_model(str(ckpt))
+    assert none is None and mine.cfg == TINY and not mine.training

@@ -192,3 +192,24 @@ def _describe(spec: ViTTrainSpec) -> dict[str, Any]:
 def _scale(spec: ViTTrainSpec) -> str:
     names = {FULL_SPEC: "full", QUICK_SPEC: "quick", QUICK_DIGITS_SPEC: "quick-digits"}
     return names.get(spec, "smoke")
+
+
+def resolve_model(
+    spec: str | None, scale: Scale | str = Scale.QUICK
+) -> tuple[nn.Module, PlacedConfig | None]:
+    """The model a CLI's ``--model`` names, in eval mode, with the data it was trained on.
+
+    ``spec``: ``PATH`` | ``timm:NAME:PATH`` | ``hf:DIR`` (:func:`~paperzoo.core.vit.load.load_vit`;
+    data ``None``), or ``None`` for the cached trained ViT of ``scale`` and its
+    :class:`PlacedConfig`. Never trains: ``FileNotFoundError`` when no such ViT is cached.
+    """
+    from paperzoo.core.vit.load import load_vit
+
+    if spec:
+        return load_vit(spec).eval(), None
+    if not any(cache_path(s).is_file() for s in specs_for(scale)):
+        raise FileNotFoundError(
+            "model: no trained ViT cached; run `paperzoo tokentm train` or pass --model"
+        )
+    model, meta = trained_vit(scale)
+    return model, meta["data_config"]
