@@ -223,7 +223,13 @@ def _markdown(results: list[ClaimResult], rows: list[dict[str, Any]], scale: Sca
         "|---|---|---|---|---|",
     ]
     for row in rows:
-        cells = [row["system"], row["title"], row["paper"], row["ours"], f"**{row['verdict']}**"]
+        cells = [
+            row["system"],
+            row["title"],
+            row["paper"],
+            row["measured"],
+            f"**{row['verdict']}**",
+        ]
         lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
     for r, row in zip(results, rows, strict=True):
         lines += ["", f"## {r.repro.qualified_name}: {r.repro.title}", "", r.repro.claim, ""]
@@ -272,7 +278,7 @@ def _html(results: list[ClaimResult], rows: list[dict[str, Any]], scale: Scale, 
             body.append(f"<tr class='system'><th colspan='4'>{esc(system)}</th></tr>")
         body.append(
             f"<tr><td><a href='#claim-{i}'>{esc(row['title'])}</a></td><td>{esc(row['paper'])}</td>"
-            f"<td>{esc(row['ours'])}</td><td>{_chip(row['verdict'])}</td></tr>"
+            f"<td>{esc(row['measured'])}</td><td>{_chip(row['verdict'])}</td></tr>"
         )
     body.append("</table><h2>Claims</h2>")
     for i, (r, row) in enumerate(zip(results, rows, strict=True)):

@@ -88,7 +88,7 @@ def test_report_files_hold_measured_numbers(tmp_path):
         _repro(lambda s, sc: {"value": 3.0 + s}, plot=plot), "quick", 2, tmp_path, lambda: None
     )
     md = write_report([result], tmp_path, "quick", 2).read_text()
-    assert "| demo | value exceeds one | > 1 | 3.5 ± " in md and "(95% CI, n=2)" in md
+    assert "| demo | value exceeds one | > 1 | value = 3.5 ± " in md and "(95% CI, n=2)" in md
     assert "**reproduced** — mean 3.500 > 1" in md
     assert "`paperzoo reproduce demo.claim --quick --seeds 2`" in md
     assert "![demo.png](demo.png)" in md
