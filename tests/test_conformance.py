@@ -94,6 +94,7 @@ def test_system_compares_no_scale_names_as_strings(key):
     assert not offenders, f"compare Scale members or use Scale.pick: {offenders}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CLAIMS)
 def test_claim_runs_at_smoke_scale_with_a_computed_verdict(name, tmp_path):
     repro = next(r for r in registry.reproductions() if r.qualified_name == name)
@@ -109,6 +110,7 @@ def test_claim_runs_at_smoke_scale_with_a_computed_verdict(name, tmp_path):
         assert calls and all(call.cached() for call in calls), f"{name}: plan not read"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", BENCHES)
 def test_benchmark_returns_a_ratio_against_its_baseline(name):
     bench = next(b for b in registry.benchmarks() if b.qualified_name == name)

@@ -60,6 +60,7 @@ def demo_env(tmp_path):
     }
 
 
+@pytest.mark.slow
 def test_a_new_system_appears_everywhere_with_no_edit_outside_its_folder(demo_env, tmp_path):
     listed = _run("list", env=demo_env)
     assert listed.returncode == 0 and "zzdemo" in listed.stdout and "Demo system" in listed.stdout
