@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from paperzoo.core.interfaces import Explainer
@@ -54,9 +53,7 @@ class TokenTM(Explainer):
         if cfg.init == "norms":
             pos = None
             if not cfg.c0_positional:
-                pos = self.adapter.pos_embed().to(trace.z0)
-                # timm no_embed_class: the prefix tokens, first in Z₀, get no position
-                pos = F.pad(pos, (0, 0, trace.z0.shape[1] - pos.shape[1], 0))
+                pos = self.adapter.pos_embed().to(trace.z0)  # [1, N, D], zero rows where none
             init = eq.initial_state(trace.z0, pos)
         if cfg.fast:
             row = eq.cls_row(mixing, diagonal, init, trace.cls_index)

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from paperzoo.core.vit import SmallViT, ViTConfig, adapt
+from paperzoo.core.vit.adapters import block_forward
 from paperzoo.core.vit.convert import to_hf, to_timm
 from paperzoo.tokentm import EXPLAINERS, get_explainer
 from paperzoo.tokentm.baselines import (
@@ -170,7 +171,7 @@ def test_chefer_lrp_forward_recompute_matches_model(tiny):
     trace = adapter.trace(x)
     z = trace.z0
     for w, blk in zip(adapter.weights().blocks, trace.blocks, strict=True):
-        z = lrp._block_forward(z, w, CFG.heads)
+        z = block_forward(z, w, CFG.heads)[1]  # the re-forward Chefer-LRP runs
         torch.testing.assert_close(z, blk.z)
 
 

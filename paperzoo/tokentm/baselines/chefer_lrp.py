@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from paperzoo.core.interfaces import Explainer
-from paperzoo.core.vit.adapters import BlockWeights, ViTWeights, layer_norm
+from paperzoo.core.vit.adapters import BlockWeights, ViTWeights, block_forward, layer_norm
 from paperzoo.tokentm.tokentm import cls_row, full_product
 
 
@@ -118,7 +118,7 @@ def attention_relevances(
     xs = [z0]
     with torch.no_grad():
         for w in weights.blocks:
-            xs.append(_block_forward(xs[-1], w, weights.heads))
+            xs.append(block_forward(xs[-1], w, weights.heads)[1])
     tokens = layer_norm(xs[-1], weights.norm)
     one_hot = F.one_hot(target, weights.head_w.shape[0]).to(z0.dtype)
     read = list(weights.head_tokens)
@@ -132,16 +132,6 @@ def attention_relevances(
         rels.append(r_attn)
         attns.append(attn)
     return rels[::-1], attns[::-1]
-
-
-def _block_forward(x: Tensor, w: BlockWeights, heads: int) -> Tensor:
-    b, n, d = x.shape
-    qkv = (layer_norm(x, w.norm1) @ w.qkv_w.T + w.qkv_b).reshape(b, n, 3, heads, d // heads)
-    q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-    attn = (q @ k.transpose(-2, -1) * (d // heads) ** -0.5).softmax(dim=-1)
-    y = x + (attn @ v).transpose(1, 2).reshape(b, n, d) @ w.proj_w.T + w.proj_b
-    mlp = F.gelu(layer_norm(y, w.norm2) @ w.fc1_w.T + w.fc1_b) @ w.fc2_w.T + w.fc2_b
-    return y + mlp
 
 
 def _at_least_float32(value: Any) -> Any:
