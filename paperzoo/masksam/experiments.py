@@ -1,0 +1,142 @@
+"""Cached runs the claims read: train a variant on phantoms and evaluate it; overfit one phantom.
+
+Scales (docs/masksam.md §4): smoke (tests, seconds), quick (a minute on 2 cores: 16×32×32
+phantoms with the six-organ subset incl. the twins, 2-block 64-d encoder, 50 steps), full (the
+notes' tiny configuration: 32×96×96 phantoms with all nine organs, 4-block 128-d encoder,
+20 train / 5 test phantoms, 300 steps; hours on 2 CPU cores). The variants train under the same
+budget (steps, batch, optimiser, data): ``masksam``, ``masksam_2d`` (no depth context) and
+``resunet`` (MONAI DynUNet, residual blocks).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from paperzoo.core.experiments import experiment
+from paperzoo.core.registry import Scale
+from paperzoo.core.runtime import seed_everything
+from paperzoo.masksam.baselines.resunet import ResUNetConfig, build_resunet
+from paperzoo.masksam.config import MaskSAMConfig, TrainConfig
+from paperzoo.masksam.data import ORGANS, TWINS, PhantomSpec, Volume, make_phantom
+from paperzoo.masksam.model import MaskSAM
+from paperzoo.masksam.training import evaluate, masksam_loss, train, unet_loss
+
+VARIANTS = ("masksam", "masksam_2d", "resunet")
+SMALL_ORGANS = ("liver", "spleen", "kidney_r", "kidney_l", "twin_a", "twin_b")
+TEST_SEED_OFFSET = 1_000_000
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Data, models and budget of one scale."""
+
+    spec: PhantomSpec
+    model: MaskSAMConfig
+    unet: ResUNetConfig
+    train: TrainConfig
+    n_train: int
+    n_test: int
+
+
+def _small(classes: int, img: int) -> MaskSAMConfig:
+    return MaskSAMConfig(
+        img_size=img,
+        frames=8,
+        patch_size=4,
+        embed_dim=64,
+        depth=2,
+        num_heads=4,
+        window_size=4,
+        global_attn_indexes=(1,),
+        prompt_dim=64,
+        decoder_mlp_dim=128,
+        num_queries=classes + 1,
+        num_classes=classes,
+        pg_channels=8,
+    )
+
+
+def setting(scale: Scale) -> Setting:
+    """The setting of a scale."""
+    scale = Scale.parse(scale)
+    small = PhantomSpec(shape=(16, 32, 32), organs=SMALL_ORGANS)
+    full = PhantomSpec(shape=(32, 96, 96), organs=ORGANS)
+    k_small, k_full = len(SMALL_ORGANS) + 1, len(ORGANS) + 1
+    return scale.pick(
+        smoke=Setting(
+            small, _small(k_small, 32), ResUNetConfig((8, 16, 32), k_small),
+            TrainConfig(steps=2, batch_size=1, lr=3e-3), 2, 1,
+        ),
+        quick=Setting(
+            small, _small(k_small, 32), ResUNetConfig((8, 16, 32, 64), k_small),
+            TrainConfig(steps=50, batch_size=1, lr=3e-3), 6, 2,
+        ),
+        full=Setting(
+            full,
+            MaskSAMConfig(img_size=96, patch_size=8, embed_dim=128, num_classes=k_full),
+            ResUNetConfig((16, 32, 64, 128), k_full),
+            TrainConfig(steps=300, batch_size=2), 20, 5,
+        ),
+    )  # fmt: skip
+
+
+def phantoms(spec: PhantomSpec, seeds: range) -> list[Volume]:
+    return [make_phantom(s, spec) for s in seeds]
+
+
+def build_variant(variant: str, s: Setting):
+    """The untrained model of a variant and its (chunk -> probabilities) predictor."""
+    if variant == "resunet":
+        net = build_resunet(s.unet)
+        return net, net.probabilities, unet_loss()
+    if variant not in VARIANTS:
+        raise ValueError(f"variant: unknown {variant!r} (known: {', '.join(VARIANTS)})")
+    model = MaskSAM(replace(s.model, depth_context=variant == "masksam"))
+    return model, model.semantic, masksam_loss(s.train)
+
+
+@experiment()
+def run_variant(variant: str, seed: int, scale: Scale) -> dict[str, float]:
+    """Train ``variant`` on the scale's training phantoms, evaluate on held-out ones."""
+    s = setting(scale)
+    seed_everything(seed)
+    train_set = phantoms(s.spec, range(seed * 1000, seed * 1000 + s.n_train))
+    test_set = phantoms(
+        s.spec, range(TEST_SEED_OFFSET + seed * 1000, TEST_SEED_OFFSET + seed * 1000 + s.n_test)
+    )
+    model, predictor, loss = build_variant(variant, s)
+    start = time.perf_counter()
+    losses = train(
+        model, train_set, replace(s.train, seed=seed), s.model.frames, s.model.img_size, loss
+    )
+    train_s = time.perf_counter() - start
+    roi = (s.model.frames, s.model.img_size, s.model.img_size)
+    out = evaluate(predictor, test_set, roi, s.spec.classes, TWINS)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    out.update(
+        train_s=train_s,
+        loss_first=float(np.mean(losses[: max(1, len(losses) // 10)])),
+        loss_last=float(np.mean(losses[-max(1, len(losses) // 10) :])),
+        trainable=float(trainable),
+        params=float(sum(p.numel() for p in model.parameters())),
+    )
+    return out
+
+
+@experiment()
+def overfit(seed: int, scale: Scale) -> dict[str, float]:
+    """Train MaskSAM on one phantom of exactly one chunk and evaluate on that phantom."""
+    s = setting(scale)
+    seed_everything(seed)
+    spec = replace(s.spec, shape=(s.model.frames, s.model.img_size, s.model.img_size))
+    vol = make_phantom(seed, spec)
+    steps = scale.pick(smoke=2, quick=60, full=300)
+    cfg = replace(s.train, steps=steps, seed=seed)
+    model, predictor, loss = build_variant("masksam", s)
+    losses = train(model, [vol], cfg, s.model.frames, s.model.img_size, loss)
+    out = evaluate(predictor, [vol], spec.shape, spec.classes)
+    out.update(steps=float(steps), loss_first=losses[0], loss_last=losses[-1])
+    return out
