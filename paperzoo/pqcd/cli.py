@@ -1,0 +1,139 @@
+"""``paperzoo pqcd``: observables with input-range errors, spectra and angular distributions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from paperzoo.pqcd.config import FourBodyConfig
+from paperzoo.pqcd.data import load_inputs
+from paperzoo.pqcd.fourbody import CHANNELS, STAGE, channel
+from paperzoo.pqcd.kt import bpi_form_factor
+from paperzoo.pqcd.spectra import plot_spectra
+from paperzoo.pqcd.uncertainty import observables_with_errors
+
+app = typer.Typer(
+    help="Four-body B_(s) → (ππ)(KK̄) decays: helicity amplitudes, CP and TPAs (arXiv:2404.19198).",
+    no_args_is_help=True,
+)
+console = Console()
+
+CHANNEL = Annotated[str, typer.Option("--channel", help=f"One of {', '.join(CHANNELS)}.")]
+PIPI = Annotated[str, typer.Option("--pipi-window", help="m_ππ window LOW:HIGH [GeV].")]
+KK = Annotated[str, typer.Option("--kk-window", help="m_KK̄ window LOW:HIGH [GeV].")]
+INPUTS = Annotated[
+    Path | None, typer.Option("--inputs", help="Input file (default: the shipped inputs.json).")
+]
+RHO_W = Annotated[float | None, typer.Option("--rho-width", help="Override Γ_ρ [GeV].")]
+PHI_W = Annotated[float | None, typer.Option("--phi-width", help="Override Γ_φ [GeV].")]
+A2 = Annotated[float | None, typer.Option("--a2-rho", help="Override the ρ Gegenbauer a₂.")]
+
+#: (key, label, scale, unit) of the table rows
+ROWS = (
+    ("br_two_body", "B(B → ρφ) two-body", 1e7, "×10⁻⁷"),
+    ("br_extracted", "B(four-body) / [B(ρ→ππ)B(φ→K⁺K⁻)]", 1e7, "×10⁻⁷"),
+    ("br_four_body", "B(B → (π π)(K⁺K⁻)) in windows", 1e7, "×10⁻⁷"),
+    ("f0", "f_0", 1, ""),
+    ("f_para", "f_∥", 1, ""),
+    ("f_perp", "f_⊥", 1, ""),
+    ("phi_para", "φ_∥ [rad]", 1, ""),
+    ("phi_perp", "φ_⊥ [rad]", 1, ""),
+    ("acp_dir", "A_CP^dir", 100, "%"),
+    ("a_t1_true", "A_T-true^1", 100, "%"),
+    ("a_t1_fake", "A_T-fake^1", 100, "%"),
+    ("a_t2_true", "A_T-true^2", 100, "%"),
+    ("a_t2_fake", "A_T-fake^2", 100, "%"),
+    ("a_t1_true_ave", "A_T-true^1,ave", 100, "%"),
+)
+
+
+def _window(text: str, option: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in text.split(":"))
+    except ValueError:
+        raise ValueError(f"{option}: expected LOW:HIGH in GeV, got {text!r}") from None
+    return lo, hi
+
+
+def _setup(pipi: str, kk: str, inputs: Path | None, rho_w, phi_w, a2):
+    cfg = FourBodyConfig(
+        pipi_window=_window(pipi, "--pipi-window"), kk_window=_window(kk, "--kk-window")
+    )
+    inp = load_inputs(inputs)
+    overrides = {
+        k: v for k, v in (("w_rho", rho_w), ("w_phi", phi_w), ("a2_rho", a2)) if v is not None
+    }
+    return cfg, inp.with_values(**overrides) if overrides else inp
+
+
+def _fail(err: Exception) -> None:
+    typer.echo(f"error: {err}", err=True)
+    raise typer.Exit(2)
+
+
+@app.command("observables")
+def observables_command(
+    channel_name: CHANNEL = "Bs_rho0phi",
+    pipi_window: PIPI = "0.28:1.3",
+    kk_window: KK = "0.99:1.05",
+    inputs: INPUTS = None,
+    rho_width: RHO_W = None,
+    phi_width: PHI_W = None,
+    a2_rho: A2 = None,
+) -> None:
+    """Table of every observable of one channel, errors from the input ranges."""
+    try:
+        ch = channel(channel_name)
+        cfg, inp = _setup(pipi_window, kk_window, inputs, rho_width, phi_width, a2_rho)
+        values = observables_with_errors(ch.name, cfg, inp)
+    except (ValueError, TypeError, KeyError, OSError) as err:
+        _fail(err)
+    table = Table("observable", "value", "−", "+", "unit", title=f"{ch.label} (stage {STAGE})")
+    for key, label, scale, unit in ROWS:
+        v, lo, hi = values[key]
+        table.add_row(label, f"{v * scale:.4g}", f"{lo * scale:.2g}", f"{hi * scale:.2g}", unit)
+    console.print(table)
+
+
+@app.command("spectrum")
+def spectrum_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the PNGs.")] = Path("."),
+    channel_name: CHANNEL = "Bs_rho0phi",
+    pipi_window: PIPI = "0.28:1.3",
+    kk_window: KK = "0.99:1.05",
+    inputs: INPUTS = None,
+    rho_width: RHO_W = None,
+    phi_width: PHI_W = None,
+) -> None:
+    """m_ππ and m_KK̄ spectra and the cos θ1, cos θ2, φ distributions as PNG."""
+    try:
+        ch = channel(channel_name)
+        cfg, inp = _setup(pipi_window, kk_window, inputs, rho_width, phi_width, None)
+        paths = plot_spectra(ch.name, cfg, inp, out)
+    except (ValueError, TypeError, KeyError, OSError) as err:
+        _fail(err)
+    for p in paths:
+        console.print(f"wrote {p}")
+
+
+@app.command("formfactor")
+def formfactor_command(
+    omega_b: Annotated[float, typer.Option("--omega-b", help="B-meson shape ω_B [GeV].")] = 0.40,
+    a2_pi: Annotated[float, typer.Option("--a2-pi", help="Pion twist-2 Gegenbauer a₂.")] = 0.25,
+    inputs: INPUTS = None,
+) -> None:
+    """Stage-B2 check: F^{B→π}(0) at LO in kT factorisation vs the published PQCD value."""
+    try:
+        inp = load_inputs(inputs)
+        value = bpi_form_factor(inp, omega_B=omega_b, a2_pi=a2_pi)
+        ref = inp.record("FF_Bpi_PQCD_published")
+    except (ValueError, TypeError, KeyError, OSError) as err:
+        _fail(err)
+    console.print(
+        f"F^(B→π)(0) = {value:.4f} (ω_B = {omega_b:g} GeV, a2_π = {a2_pi:g}); published PQCD "
+        f"{ref.value:g} ± {ref.high - ref.value:g}"
+    )

@@ -1,0 +1,52 @@
+"""Frozen, validated options of the four-body evaluation (docs/pqcd.md §2.4)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = ["FourBodyConfig"]
+
+
+def _window(name: str, value: tuple[float, float]) -> tuple[float, float]:
+    if len(value) != 2:
+        raise ValueError(f"{name}: need (low, high), got {value!r}")
+    lo, hi = (float(v) for v in value)
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
+        raise ValueError(f"{name}: need finite 0 < low < high, got ({lo}, {hi})")
+    return lo, hi
+
+
+@dataclass(frozen=True)
+class FourBodyConfig:
+    """Mass windows [GeV], Gauss–Legendre points per pair mass, width scaling and strong phases.
+
+    ``width_scale`` multiplies Γ_ρ and Γ_φ (1 = physical; ≪ 1 for the narrow-width limit).
+    ``strong_phases``: optional extra strong phases [rad], one row of six (one per wave) per CKM
+    term (tree, penguin), multiplied into the amplitudes: a probe of the CP structure that the
+    stage-B1 dynamics (no strong phases of its own) cannot provide.
+    """
+
+    pipi_window: tuple[float, float] = (0.28, 1.3)
+    kk_window: tuple[float, float] = (0.99, 1.05)
+    n_pipi: int = 64
+    n_kk: int = 48
+    width_scale: float = 1.0
+    strong_phases: tuple[tuple[float, ...], ...] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pipi_window", _window("pipi_window", self.pipi_window))
+        object.__setattr__(self, "kk_window", _window("kk_window", self.kk_window))
+        for name in ("n_pipi", "n_kk"):
+            n = getattr(self, name)
+            if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+                raise ValueError(f"{name} must be an integer >= 2, got {n!r}")
+        if not (math.isfinite(self.width_scale) and self.width_scale > 0):
+            raise ValueError(f"width_scale must be finite and > 0, got {self.width_scale}")
+        if self.strong_phases is not None:
+            rows = tuple(tuple(float(p) for p in row) for row in self.strong_phases)
+            if len(rows) != 2 or any(len(r) != 6 for r in rows):
+                raise ValueError("strong_phases: need 2 rows (tree, penguin) of 6 phases")
+            if not all(math.isfinite(p) for r in rows for p in r):
+                raise ValueError("strong_phases: not finite")
+            object.__setattr__(self, "strong_phases", rows)

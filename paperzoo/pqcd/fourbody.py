@@ -1,0 +1,303 @@
+"""The three channels and their four-body evaluation: amplitudes on the (m_ππ, m_KK̄) grid, the
+interference matrices and the observables (docs/pqcd.md §2.4, §2.9).
+
+Rate (our normalisation, §2.4):
+d⁵Γ/(dω1 dω2 dcosθ1 dcosθ2 dφ) = (9/8π) · k(ω1, ω2)/(8π m_B²) · |Σ_k A_k(ω1, ω2) g_k(Ω)|²,
+A_k = (G_F/√2) Σ_j λ_j c_j H_k(ω1, ω2) L_ππ(ω1) L_KK(ω2), so that Γ → Γ(B → V1V2) B(V1) B(V2)
+as the widths vanish.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from paperzoo.pqcd import lineshapes as ls
+from paperzoo.pqcd.angular import (
+    Observables,
+    combine,
+    cp_conjugate,
+    interference_matrix,
+    observables,
+)
+from paperzoo.pqcd.ckm import ckm_matrix, weak_factors
+from paperzoo.pqcd.config import FourBodyConfig
+from paperzoo.pqcd.das import check_gegenbauer
+from paperzoo.pqcd.data import Inputs, load_inputs
+from paperzoo.pqcd.factorization import effective_coefficients, form_factors, helicity_amplitudes
+from paperzoo.pqcd.kinematics import pair_momentum, peaked_gauss_legendre
+
+__all__ = [
+    "CHANNELS",
+    "STAGE",
+    "Channel",
+    "ChannelResult",
+    "Grid",
+    "amplitude_grid",
+    "channel",
+    "check_inputs",
+    "point_amplitudes",
+    "evaluate",
+    "interference_matrices",
+    "two_body_rate",
+    "window_fraction",
+]
+
+
+#: the stage of the dynamics the amplitudes come from (docs/pqcd.md §4)
+STAGE = "B1"
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One decay B̄ → ρ φ: parent, b → q, which meson is emitted, form factors, couplings."""
+
+    name: str
+    label: str
+    parent: str  # Bs, B0, Bp: picks m_<parent>, tau_<parent>
+    q: str  # b → q
+    emitted: str  # rho or phi: the meson made from the current (decay constant)
+    form_factors: str  # B → V set of the recoil meson
+    flavour: float  # isospin factor of the ρ (1/√2 for a ρ0)
+    pi_masses: tuple[str, str]  # input names of the two pion masses
+    tree: str  # expression of the tree coefficient (λ_u)
+    penguin: str  # expression of the penguin coefficient (λ_t)
+
+    def coefficients(self, a: Mapping[str, float]) -> tuple[float, float]:
+        """(c_u, c_t): coefficients of λ_u and λ_t (§2.9)."""
+        return _COEFF[self.tree](a), _COEFF[self.penguin](a)
+
+
+_COEFF = {
+    "0": lambda a: 0.0,
+    "a2": lambda a: a["a2"],
+    "-3/2(a7+a9)": lambda a: -1.5 * (a["a7"] + a["a9"]),
+    "-(a3+a5-(a7+a9)/2)": lambda a: -(a["a3"] + a["a5"] - 0.5 * (a["a7"] + a["a9"])),
+}
+
+_SQRT_HALF = 1 / math.sqrt(2)
+CHANNELS = {
+    c.name: c
+    for c in (
+        Channel("Bs_rho0phi", "B̄s → ρ0 φ", "Bs", "s", "rho", "Bs_phi", _SQRT_HALF,
+                ("m_pi", "m_pi"), "a2", "-3/2(a7+a9)"),
+        Channel("B0_rho0phi", "B̄0 → ρ0 φ", "B0", "d", "phi", "B_rho", -_SQRT_HALF,
+                ("m_pi", "m_pi"), "0", "-(a3+a5-(a7+a9)/2)"),
+        Channel("Bm_rhomphi", "B− → ρ− φ", "Bp", "d", "phi", "B_rho", 1.0,
+                ("m_pi", "m_pi0"), "0", "-(a3+a5-(a7+a9)/2)"),
+    )
+}  # fmt: skip
+
+
+def channel(name: str) -> Channel:
+    """The channel called ``name``; ``ValueError`` naming the known ones otherwise."""
+    if name not in CHANNELS:
+        raise ValueError(f"unknown channel {name!r}; known: {', '.join(CHANNELS)}")
+    return CHANNELS[name]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Quadrature grid and amplitudes: ``terms`` [2, N, 6] (λ_u, λ_t parts), ``weak`` [2]."""
+
+    w1: np.ndarray  # [N] m_ππ
+    w2: np.ndarray  # [N] m_KK̄
+    weights: np.ndarray  # [N] GL weights × k(ω1, ω2)/(8π m_B²)
+    terms: np.ndarray
+    weak: np.ndarray
+
+
+def _masses(ch: Channel, inp: Mapping[str, float]) -> dict[str, float]:
+    return {
+        "m_B": inp[f"m_{ch.parent}"],
+        "m_a": inp[ch.pi_masses[0]],
+        "m_b": inp[ch.pi_masses[1]],
+        "m_K": inp["m_K"],
+    }
+
+
+def check_inputs(inp: Mapping[str, float]) -> None:
+    """``ValueError`` naming the first unphysical model input (widths, couplings, moments)."""
+    for name in ("w_rho", "w_phi", "m_rho", "m_phi", "f_rho", "f_phi", "f0_g_pipi", "r_BW"):
+        if not (math.isfinite(inp[name]) and inp[name] > 0):
+            raise ValueError(f"input {name} must be finite and > 0, got {inp[name]}")
+    for name in ("B_rho_pipi", "B_phi_KK"):
+        if not 0 < inp[name] <= 1:
+            raise ValueError(
+                f"input {name} must be a branching fraction in (0, 1], got {inp[name]}"
+            )
+    for name in ("a2_rho", "a2_phi"):
+        check_gegenbauer(inp[name], name)
+
+
+def _check_windows(ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float]) -> None:
+    check_inputs(inp)
+    m = _masses(ch, inp)
+    (lo1, hi1), (lo2, hi2) = cfg.pipi_window, cfg.kk_window
+    if lo1 < m["m_a"] + m["m_b"]:
+        raise ValueError(
+            f"pipi_window starts at {lo1} GeV, below the ππ threshold {m['m_a'] + m['m_b']:.4f}"
+        )
+    if lo2 < 2 * m["m_K"]:
+        raise ValueError(
+            f"kk_window starts at {lo2} GeV, below the KK̄ threshold {2 * m['m_K']:.4f}"
+        )
+    if hi1 + hi2 >= m["m_B"]:
+        raise ValueError(
+            f"windows reach {hi1 + hi2} GeV, outside the phase space (m_B = {m['m_B']:.4f})"
+        )
+
+
+def _lineshapes(
+    ch: Channel, w1: np.ndarray, w2: np.ndarray, inp: Mapping[str, float], scale: float
+):
+    """L_ρ(ω1) (GS), L_φ(ω2) (RBW with barrier), normalised to B(ρ → ππ), B(φ → K⁺K⁻) (§2.3)."""
+    m = _masses(ch, inp)
+    mr, gr = inp["m_rho"], inp["w_rho"] * scale
+    mp, gp = inp["m_phi"], inp["w_phi"] * scale
+    r = inp["r_BW"]
+    s1, s2 = w1**2, w2**2
+    if ch.pi_masses[0] == ch.pi_masses[1]:
+        d1 = ls.gs_denominator(s1, mr, gr, m["m_a"], r)
+    else:  # ρ− → π−π0: relativistic BW (GS is the equal-mass form)
+        d1 = ls.rbw_denominator(s1, mr, gr, m["m_a"], m["m_b"], r)
+    g1 = ls.p_wave_width(s1, mr, gr, m["m_a"], m["m_b"], r) * inp["B_rho_pipi"]
+    d2 = ls.rbw_denominator(s2, mp, gp, m["m_K"], m["m_K"], r)
+    g2 = ls.p_wave_width(s2, mp, gp, m["m_K"], m["m_K"], r) * inp["B_phi_KK"]
+    return ls.resonance_amplitude(w1, d1, mr, g1), ls.resonance_amplitude(w2, d2, mp, g2)
+
+
+def _strong_terms(
+    ch: Channel, w1: np.ndarray, w2: np.ndarray, inp: Mapping[str, float]
+) -> np.ndarray:
+    """(G_F/√2) c_j H_k(ω1, ω2) · flavour: [2, N, 6] before lineshapes (S-waves zero at B1)."""
+    m_b = inp[f"m_{ch.parent}"]
+    x, y = (w1, w2) if ch.emitted == "rho" else (w2, w1)
+    f_emit = inp[f"f_{ch.emitted}"]
+    h = helicity_amplitudes(m_b, x, y, f_emit, form_factors(x**2, ch.form_factors, inp))
+    cu, ct = ch.coefficients(effective_coefficients(inp))
+    pre = inp["G_F"] / math.sqrt(2) * ch.flavour
+    full = np.zeros(h.shape[:-1] + (6,), dtype=complex)
+    full[..., :3] = h
+    return np.stack([pre * cu * full, pre * ct * full])
+
+
+def _weak(ch: Channel, inp: Mapping[str, float]) -> np.ndarray:
+    v = ckm_matrix(inp["lambda"], inp["A"], inp["rhobar"], inp["etabar"])
+    return np.array(weak_factors(v, ch.q), dtype=complex)
+
+
+def amplitude_grid(ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float]) -> Grid:
+    """Amplitudes on the tensor Gauss–Legendre grid of the two windows (§2.4, §2.7)."""
+    _check_windows(ch, cfg, inp)
+    x1, v1 = peaked_gauss_legendre(
+        *cfg.pipi_window, cfg.n_pipi, inp["m_rho"], inp["w_rho"] * cfg.width_scale
+    )
+    x2, v2 = peaked_gauss_legendre(
+        *cfg.kk_window, cfg.n_kk, inp["m_phi"], inp["w_phi"] * cfg.width_scale
+    )
+    w1, w2 = (a.ravel() for a in np.meshgrid(x1, x2, indexing="ij"))
+    wts = np.outer(v1, v2).ravel()
+    m_b = inp[f"m_{ch.parent}"]
+    wts = wts * pair_momentum(m_b, w1, w2) / (8 * math.pi * m_b**2)
+    l1, l2 = _lineshapes(ch, w1, w2, inp, cfg.width_scale)
+    terms = _strong_terms(ch, w1, w2, inp) * (l1 * l2)[None, :, None]
+    if cfg.strong_phases is not None:
+        terms = terms * np.exp(1j * np.asarray(cfg.strong_phases))[:, None, :]
+    return Grid(w1, w2, wts, terms, _weak(ch, inp))
+
+
+def point_amplitudes(
+    ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float], w1: float, w2: float, bar: bool
+) -> np.ndarray:
+    """√(k(ω1, ω2)/(8π m_B²)) A_k(ω1, ω2) [6] at one point (or Ā_k with ``bar``): the
+    integrand of the interference matrix one point at a time, for the nquad baseline (§2.7)."""
+    x1, x2 = np.array([w1], dtype=float), np.array([w2], dtype=float)
+    l1, l2 = _lineshapes(ch, x1, x2, inp, cfg.width_scale)
+    terms = _strong_terms(ch, x1, x2, inp) * (l1 * l2)[None, :, None]
+    if cfg.strong_phases is not None:
+        terms = terms * np.exp(1j * np.asarray(cfg.strong_phases))[:, None, :]
+    weak = _weak(ch, inp)
+    amps = cp_conjugate(terms, weak) if bar else combine(terms, weak)
+    m_b = inp[f"m_{ch.parent}"]
+    return amps[0] * np.sqrt(pair_momentum(m_b, x1, x2)[0] / (8 * math.pi * m_b**2))
+
+
+def two_body_rate(ch: Channel, inp: Mapping[str, float]) -> float:
+    """Γ(B̄ → ρ φ) at the pole masses, CP-averaged [GeV] (§2.9)."""
+    mr, mp = np.array([inp["m_rho"]]), np.array([inp["m_phi"]])
+    terms = _strong_terms(ch, mr, mp, inp)
+    m_b = inp[f"m_{ch.parent}"]
+    k = float(pair_momentum(m_b, mr, mp)[0])
+    weak = _weak(ch, inp)
+    rate = np.sum(np.abs(combine(terms, weak)) ** 2)
+    rate_bar = np.sum(np.abs(cp_conjugate(terms, weak)) ** 2)
+    return float(0.5 * (rate + rate_bar) * k / (8 * math.pi * m_b**2))
+
+
+@dataclass(frozen=True)
+class ChannelResult:
+    """One channel's observables and branching fractions (CP averages)."""
+
+    channel: str
+    obs: Observables
+    br_four_body: float  # B(B → (π⁺π⁻)(K⁺K⁻)) in the windows
+    br_extracted: float  # br_four_body / [B(ρ → ππ) B(φ → K⁺K⁻)]
+    br_two_body: float  # B(B → ρ φ) at the pole masses
+
+    def as_dict(self) -> dict[str, float]:
+        """Flat ``{name: float}``."""
+        return self.obs.as_dict() | {
+            "br_four_body": self.br_four_body,
+            "br_extracted": self.br_extracted,
+            "br_two_body": self.br_two_body,
+        }
+
+
+def interference_matrices(
+    name: str, cfg: FourBodyConfig, inp: Mapping[str, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(M, M̄) [6, 6] of channel ``name``: the decay and its CP conjugate (§2.4)."""
+    g = amplitude_grid(channel(name), cfg, inp)
+    m = interference_matrix(combine(g.terms, g.weak), g.weights)
+    return m, interference_matrix(cp_conjugate(g.terms, g.weak), g.weights)
+
+
+def evaluate(
+    name: str, cfg: FourBodyConfig | None = None, inp: Inputs | Mapping[str, float] | None = None
+) -> ChannelResult:
+    """Observables of channel ``name`` with ``cfg`` (default windows) and inputs (default file)."""
+    ch = channel(name)
+    cfg = cfg or FourBodyConfig()
+    inp = load_inputs() if inp is None else inp
+    obs = observables(*interference_matrices(name, cfg, inp))
+    tau = inp[f"tau_{ch.parent}"] / inp["hbar"]
+    br4 = 0.5 * (obs.rate + obs.rate_bar) * tau
+    return ChannelResult(
+        channel=name,
+        obs=obs,
+        br_four_body=br4,
+        br_extracted=br4 / (inp["B_rho_pipi"] * inp["B_phi_KK"]),
+        br_two_body=two_body_rate(ch, inp) * tau,
+    )
+
+
+def window_fraction(
+    ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float]
+) -> tuple[float, float]:
+    """∫_window |L|² dω / B for the ππ and KK̄ lineshapes (the narrow-width bookkeeping, §2.4)."""
+    x1, v1 = peaked_gauss_legendre(
+        *cfg.pipi_window, cfg.n_pipi, inp["m_rho"], inp["w_rho"] * cfg.width_scale
+    )
+    x2, v2 = peaked_gauss_legendre(
+        *cfg.kk_window, cfg.n_kk, inp["m_phi"], inp["w_phi"] * cfg.width_scale
+    )
+    l1, _ = _lineshapes(ch, x1, np.full_like(x1, inp["m_phi"]), inp, cfg.width_scale)
+    _, l2 = _lineshapes(ch, np.full_like(x2, inp["m_rho"]), x2, inp, cfg.width_scale)
+    return (
+        float(np.sum(v1 * np.abs(l1) ** 2) / inp["B_rho_pipi"]),
+        float(np.sum(v2 * np.abs(l2) ** 2) / inp["B_phi_KK"]),
+    )

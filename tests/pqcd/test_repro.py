@@ -1,0 +1,28 @@
+"""Claim criteria judge synthetic numbers as their docstrings say."""
+
+from __future__ import annotations
+
+from paperzoo.pqcd import repro
+
+
+def _m(key, value):
+    return {key: value, f"{key}_lo": 0.0, f"{key}_hi": 0.0}
+
+
+def test_band_criterion():
+    judge = repro._band_criterion("acp_dir", 21.8, 18.5, 24.5, "A_CP")
+    assert judge([_m("acp_dir", 0.20)]).status == "reproduced"
+    assert judge([_m("acp_dir", 0.12)]).status == "partial"
+    zero = judge([_m("acp_dir", 0.0)])
+    assert zero.status == "not reproduced" and "no strong phase" in zero.reason
+
+
+def test_br_and_symmetry_criteria():
+    base = {k: 1e-7 for k in ("br_extracted", "br_extracted_lo", "br_extracted_hi")}
+    r = base | _m("br_two_body", 2.9e-7) | {"pdg_br": 2.7e-7, "pdg_br_error": 0.76e-7}
+    assert repro.br_criterion([r]).status == "reproduced"
+    assert repro.br_criterion([r | {"br_two_body": 5.0e-7}]).status == "partial"
+    assert repro.br_criterion([r | {"br_two_body": 9.0e-7}]).status == "not reproduced"
+    ok = {"max_abs_model": 0.0, "max_abs_probe": 1e-17, "probe_bs_acp": 0.1, "probe_b0_fake": 0.2}
+    assert repro.symmetry_criterion([ok]).status == "reproduced"
+    assert repro.symmetry_criterion([ok | {"max_abs_probe": 1e-3}]).status == "partial"
