@@ -4,11 +4,14 @@ B. Gao, Y. Yan, M. Harada. A mean-field parity doublet model (nucleon and N*(153
 chiral-invariant mass m0) is fitted to saturation properties and gives a β-equilibrated EOS;
 glued to a crust and continued to high density it feeds a batched TOV + tidal solver whose M–R
 curve is tested against HESS J1731-347, PSR J0740+6620 (M_max ≥ 2 M⊙), GW170817 (Λ_1.4) and
-causality. Method, deviations and results: docs/neutronstar.md.
+causality. Above 2 n0 the EOS crosses over to three-flavour NJL quark matter with CFL pairing
+(``QuarkNJL``) or a CSS stand-in; analytic EOS (polytropes, SLy fit) are EOS objects too.
+Method, deviations and results: docs/neutronstar.md.
 """
 
-from paperzoo.neutronstar.config import CSS, Crossover, PDMInputs, QuarkCSS
-from paperzoo.neutronstar.crust import glue_crust, sly_crust, sly_fit, sly_full
+from paperzoo.neutronstar.analytic import AnalyticEOS, PiecewisePolytrope, Polytrope
+from paperzoo.neutronstar.config import CSS, Crossover, PDMInputs, QuarkCSS, QuarkNJL
+from paperzoo.neutronstar.crust import SLyFit, glue_crust, sly_crust, sly_fit, sly_full
 from paperzoo.neutronstar.data import (
     HESS_J1731,
     Measurement,
@@ -17,8 +20,15 @@ from paperzoo.neutronstar.data import (
     hess_radius_interval,
     plot_mass_radius,
 )
-from paperzoo.neutronstar.eos import build_eos, build_from_options, continue_eos, pdm_eos_table
+from paperzoo.neutronstar.eos import (
+    build_eos,
+    build_from_options,
+    continue_eos,
+    parse_continuation,
+    pdm_eos_table,
+)
 from paperzoo.neutronstar.fit import fit_pdm, saturation_properties
+from paperzoo.neutronstar.njl import NJLParams, NJLState, solve_cfl, solve_njl
 from paperzoo.neutronstar.pdm import PDMParams
 from paperzoo.neutronstar.scan import ScanPoint, ScanResult, evaluate_eos, parse_m0_range, scan_m0
 from paperzoo.neutronstar.tov import (
@@ -41,6 +51,16 @@ ENTRY_POINTS = (
 
 __all__ = [
     "CSS",
+    "AnalyticEOS",
+    "NJLParams",
+    "NJLState",
+    "PiecewisePolytrope",
+    "Polytrope",
+    "QuarkNJL",
+    "SLyFit",
+    "parse_continuation",
+    "solve_cfl",
+    "solve_njl",
     "HESS_J1731",
     "Crossover",
     "MassRadiusCurve",

@@ -26,7 +26,11 @@ M0 = Annotated[float, typer.Option("--m0", help="Chiral-invariant mass m0 [MeV].
 L0 = Annotated[float, typer.Option("--L0", help="Symmetry-energy slope L0 [MeV] (sets λ_ωρ).")]
 NMATCH = Annotated[float, typer.Option("--n-match", help="Crust matching density in units of n0.")]
 CONT = Annotated[
-    str, typer.Option("--continuation", help="High-density continuation: none, css, crossover.")
+    str,
+    typer.Option(
+        "--continuation",
+        help="High-density continuation: none, css, crossover, njl or njl:<H/G>,<g_V/G>.",
+    ),
 ]
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 
 from paperzoo.neutronstar.constants import HBARC3
 
-__all__ = ["CSS", "Crossover", "PDMInputs", "QuarkCSS"]
+__all__ = ["CSS", "Crossover", "PDMInputs", "QuarkCSS", "QuarkNJL"]
 
 
 @dataclass(frozen=True)
@@ -107,13 +107,41 @@ class QuarkCSS:
 
 
 @dataclass(frozen=True)
+class QuarkNJL:
+    """Three-flavour NJL quark matter (Hatsuda–Kunihiro couplings, KMT), charge and colour
+    neutral, with CFL diquark pairing H and vector repulsion g_V (docs/neutronstar.md §2.10).
+
+    H_over_G, g_V_over_G: couplings in units of the scalar G. The lineage scans O(1) values; the
+    default (1.5, 0.8) lies in the band where the crossover from the PDM is causal and stable
+    at m0 = 700 and 850 MeV (docs/neutronstar.md §4). H_over_G = 0: unpaired NJL matter.
+    """
+
+    H_over_G: float = 1.5
+    g_V_over_G: float = 0.8
+
+    def __post_init__(self) -> None:
+        for name in ("H_over_G", "g_V_over_G"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"{name} must be a real number, got {value!r}")
+            if not 0 <= value <= 3:
+                raise ValueError(f"{name} must lie in [0, 3], got {value!r}")
+
+
+@dataclass(frozen=True)
 class Crossover:
-    """P_I(μ) = Σ_{k=0}^{5} C_k μ^k between n_L = n_L_n0·n0 (PDM) and n_U = n_U_n0·n0 (quark)."""
+    """P_I(μ) = Σ_{k=0}^{5} C_k μ^k between n_L = n_L_n0·n0 (PDM) and n_U = n_U_n0·n0 (quark).
+
+    quark: the quark side at and above n_U, ``QuarkNJL`` (the paper's lineage) or the
+    constant-c_s² stand-in ``QuarkCSS`` (the default, as before issue 17).
+    """
 
     n_L_n0: float = 2.0
     n_U_n0: float = 5.0
-    quark: QuarkCSS = QuarkCSS()
+    quark: QuarkCSS | QuarkNJL = QuarkCSS()
 
     def __post_init__(self) -> None:
         if not 0 < self.n_L_n0 < self.n_U_n0:
             raise ValueError(f"n_L_n0 must satisfy 0 < n_L_n0 < n_U_n0, got {self.n_L_n0!r}")
+        if not isinstance(self.quark, QuarkCSS | QuarkNJL):
+            raise TypeError(f"quark must be QuarkCSS or QuarkNJL, got {self.quark!r}")

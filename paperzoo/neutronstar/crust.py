@@ -7,10 +7,13 @@ reading it as rest-mass density double-counts the internal energy and gives M_ma
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import cumulative_trapezoid
 
+from paperzoo.neutronstar.analytic import AnalyticEOS
 from paperzoo.neutronstar.tov import MEVFM3_TO_DYN_CM2, MEVFM3_TO_G_CM3, TabulatedEOS
 
 # SLy coefficients a1..a18 (HP04 Table 2)
@@ -38,31 +41,72 @@ def hp04_log_pressure(xi: NDArray) -> NDArray:
     )
 
 
-def sly_fit(eps_min: float = 1e-8, eps_max: float = 200.0, n_points: int = 400) -> TabulatedEOS:
-    """HP04 SLy fit tabulated on ``n_points`` log-spaced ε ∈ [eps_min, eps_max] MeV fm⁻³.
+@dataclass(frozen=True, eq=False)
+class SLyFit(AnalyticEOS):
+    """The HP04 SLy fit as an EOS object, tabulated on ``n_points`` log-spaced ε ∈ [eps_min,
+    eps_max] MeV fm⁻³; P(ε) and c_s² exact (docs/neutronstar.md §2.5).
 
     n_B from the first law, d ln n = dε/(ε + P), anchored at ε/n of ⁵⁶Fe at ``eps_min``
     (integrated on a 20× finer grid).
     """
-    if not 0 < eps_min < eps_max:
-        raise ValueError(f"eps_min must satisfy 0 < eps_min < eps_max, got {eps_min!r}")
-    if eps_max > 1680.0:
-        raise ValueError(
-            f"eps_max must be <= 1680 MeV fm^-3 (the SLy fit turns acausal above), got {eps_max!r}"
+
+    eps_min: float = 1e-8
+    eps_max: float = 200.0
+    n_points: int = 400
+
+    def _validate(self) -> None:
+        for name in ("eps_min", "eps_max"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"{name} must be a real number, got {value!r}")
+        if not 0 < self.eps_min < self.eps_max:
+            raise ValueError(f"eps_min must satisfy 0 < eps_min < eps_max, got {self.eps_min!r}")
+        if self.eps_max > 1680.0:
+            raise ValueError(
+                f"eps_max must be <= 1680 MeV fm^-3 (the SLy fit turns acausal above), "
+                f"got {self.eps_max!r}"
+            )
+        if isinstance(self.n_points, bool) or not isinstance(self.n_points, int):
+            raise ValueError(f"n_points must be an integer >= 4, got {self.n_points!r}")
+        if self.n_points < 4:
+            raise ValueError(f"n_points must be >= 4, got {self.n_points!r}")
+
+    def _tabulate(self) -> tuple[NDArray, NDArray, NDArray]:
+        fine = np.geomspace(self.eps_min, self.eps_max, 20 * (self.n_points - 1) + 1)
+        p = sly_pressure(fine)
+        ln_n = np.log(self.eps_min / EPS_PER_BARYON_FE56) + cumulative_trapezoid(
+            fine / (fine + p), np.log(fine), initial=0.0
         )
-    if n_points < 4:
-        raise ValueError(f"n_points must be >= 4, got {n_points!r}")
-    fine = np.geomspace(eps_min, eps_max, 20 * (n_points - 1) + 1)
-    xi = np.log10(fine * MEVFM3_TO_G_CM3)
-    p = 10.0 ** hp04_log_pressure(xi) / MEVFM3_TO_DYN_CM2
-    ln_n = np.log(eps_min / EPS_PER_BARYON_FE56) + cumulative_trapezoid(
-        fine / (fine + p), np.log(fine), initial=0.0
-    )
-    take = slice(None, None, 20)
-    return TabulatedEOS(fine[take], p[take], np.exp(ln_n[take]))
+        take = slice(None, None, 20)
+        return fine[take], p[take], np.exp(ln_n[take])
+
+    def pressure_at(self, energy_density: ArrayLike) -> NDArray[np.float64]:
+        """P(ε) [MeV fm⁻³], the fit itself (exact)."""
+        x = np.asarray(energy_density, dtype=float)
+        if not np.all(np.isfinite(x)) or np.any(x <= 0) or np.any(x > 1680.0):
+            raise ValueError(f"energy_density: {x!r} must lie in (0, 1680] MeV fm^-3")
+        return sly_pressure(x)
+
+    def sound_speed_squared(self) -> NDArray[np.float64]:
+        """c_s² = dP/dε = (P/ε) dζ/dξ at the table points (central difference of the fit)."""
+        xi = np.log10(self.energy_density * MEVFM3_TO_G_CM3)
+        d = 1e-5
+        slope = (hp04_log_pressure(xi + d) - hp04_log_pressure(xi - d)) / (2 * d)
+        return slope * self.pressure / self.energy_density
 
 
-def sly_crust(eps_max: float = 200.0, n_points: int = 300) -> TabulatedEOS:
+def sly_pressure(energy_density: NDArray) -> NDArray:
+    """P [MeV fm⁻³] of the HP04 SLy fit at ε [MeV fm⁻³] (ε = ρc², Eq. N11)."""
+    xi = np.log10(np.asarray(energy_density, dtype=float) * MEVFM3_TO_G_CM3)
+    return 10.0 ** hp04_log_pressure(xi) / MEVFM3_TO_DYN_CM2
+
+
+def sly_fit(eps_min: float = 1e-8, eps_max: float = 200.0, n_points: int = 400) -> SLyFit:
+    """HP04 SLy fit tabulated on ``n_points`` log-spaced ε ∈ [eps_min, eps_max] MeV fm⁻³."""
+    return SLyFit(eps_min, eps_max, n_points)
+
+
+def sly_crust(eps_max: float = 200.0, n_points: int = 300) -> SLyFit:
     """The HP04 SLy fit from the outer crust (ε = 1e-8 MeV fm⁻³, ρ ≈ 2e4 g cm⁻³) to ``eps_max``.
 
     The default range reaches ~1.3 n0, so any matching density up to n0 can be glued.
@@ -70,7 +114,7 @@ def sly_crust(eps_max: float = 200.0, n_points: int = 300) -> TabulatedEOS:
     return sly_fit(1e-8, eps_max, n_points)
 
 
-def sly_full(n_points: int = 600) -> TabulatedEOS:
+def sly_full(n_points: int = 600) -> SLyFit:
     """The HP04 SLy fit for the whole star, ε ≤ 1680 MeV fm⁻³ (it turns acausal above)."""
     return sly_fit(1e-8, 1680.0, n_points)
 

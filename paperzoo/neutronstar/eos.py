@@ -15,13 +15,14 @@ reads. Public units: μ, fields [MeV]; n [fm⁻³]; ε, P [MeV fm⁻³].
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from paperzoo.neutronstar import pdm
-from paperzoo.neutronstar.config import CSS, Crossover, PDMInputs
+from paperzoo.neutronstar import njl, pdm
+from paperzoo.neutronstar.config import CSS, Crossover, PDMInputs, QuarkNJL
 from paperzoo.neutronstar.constants import HBARC3, M_ELECTRON, M_MUON
 from paperzoo.neutronstar.crust import glue_crust, sly_crust
 from paperzoo.neutronstar.fit import fit_pdm
@@ -37,8 +38,11 @@ __all__ = [
     "MeanFieldState",
     "build_eos",
     "build_from_options",
+    "clear_caches",
     "consistency_report",
     "continue_eos",
+    "njl_branch",
+    "parse_continuation",
     "pdm_eos_table",
     "solve_mean_field",
 ]
@@ -518,22 +522,112 @@ def crossover_coefficients(
 
 def _pdm_point(table: EOSTable, n_target: float) -> tuple[float, float, float, float, float]:
     """Exact PDM state where n_B = n_target: (μ, n, P, ε, dn/dμ) in public units."""
-    from scipy.optimize import brentq
-
-    params, matter = table.params, table.matter
     if not table.n_B[0] <= n_target <= table.n_B[-1]:
         raise ValueError(f"n_transition: {n_target!r} fm^-3 outside the PDM table range")
+    i = int(np.searchsorted(table.n_B, n_target))
+    lo, hi = table.mu_B[max(i - 1, 0)], table.mu_B[min(i, table.mu_B.size - 1)]
+    return _pdm_point_at(table.params, table.matter, float(n_target), float(lo), float(hi))
+
+
+@lru_cache(maxsize=64)
+def _pdm_point_at(
+    params: PDMParams, matter: Matter, n_target: float, lo: float, hi: float
+) -> tuple[float, float, float, float, float]:
+    """``_pdm_point`` for μ_B bracketed in [lo, hi] (cached: CSS and crossover share it)."""
+    from scipy.optimize import brentq
 
     def n_at(mu: float) -> float:
         return float(solve_mean_field(params, [mu], matter).n_baryon.sum() / HBARC3)
 
-    i = int(np.searchsorted(table.n_B, n_target))
-    lo, hi = table.mu_B[max(i - 1, 0)], table.mu_B[min(i, table.mu_B.size - 1)]
     mu = lo if hi == lo else brentq(lambda m: n_at(m) - n_target, lo, hi, xtol=1e-12)
     h = 1e-3
     st = solve_mean_field(params, [mu - h, mu, mu + h], matter)
     n = st.n_baryon.sum(0) / HBARC3
     return mu, n[1], st.pressure[1] / HBARC3, st.energy_density[1] / HBARC3, (n[2] - n[0]) / (2 * h)
+
+
+def _checked_interpolation(
+    c: Array, mu_l: float, mu_u: float, n_points: int
+) -> tuple[Array, Array, Array]:
+    """μ, n, P on (μ_L, μ_U] of P_I; ValueError if dn/dμ ≤ 0 or c_s² = n/(μ dn/dμ) > 1."""
+    poly = np.polynomial.Polynomial(c)
+    mu_i = np.linspace(mu_l, mu_u, n_points)[1:]
+    n_i, chi_i = poly.deriv(1)(mu_i), poly.deriv(2)(mu_i)
+    if np.any(chi_i <= 0) or np.any(n_i <= 0):
+        bad = mu_i[np.argmin(chi_i)]
+        raise ValueError(f"continuation: crossover has dn/dmu <= 0 near mu = {bad:.1f} MeV")
+    cs2 = n_i / (mu_i * chi_i)
+    if np.any(cs2 > 1):
+        raise ValueError(
+            f"continuation: crossover is acausal, max c_s^2 = {cs2.max():.3f} at "
+            f"mu = {mu_i[np.argmax(cs2)]:.1f} MeV"
+        )
+    return mu_i, n_i, poly(mu_i)
+
+
+_NJL_GRID = np.linspace(900.0, 3000.0, 211)  # μ_B [MeV]: unpaired NJL (closed-form integrals)
+_CFL_GRID = np.linspace(1300.0, 3000.0, 25)  # μ_B [MeV]: CFL (diagonalisation per momentum)
+
+
+def _njl_params(quark: QuarkNJL) -> njl.NJLParams:
+    return njl.NJLParams(g_V_over_G=float(quark.g_V_over_G), H_over_G=float(quark.H_over_G))
+
+
+@lru_cache(maxsize=16)
+def njl_branch(quark: QuarkNJL) -> tuple[Array, Array, Array]:
+    """μ_B, n_B, P of neutral NJL matter (CFL when H > 0) on its grid: the run from the first
+    good point to the next that is unconverged, has dn/dμ ≤ 0 or c_s² > 1; cached per setting."""
+    params = _njl_params(quark)
+    if params.H > 0:
+        st = njl.solve_cfl(_CFL_GRID, params)
+    else:
+        st = njl.solve_njl(_NJL_GRID, params)
+    mu, n, p = st.mu_B, st.n_B, st.pressure
+    chi = np.gradient(n, mu)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bad = ~st.converged | (chi <= 0) | (n / (mu * chi) > 1)
+    bad |= n <= 0  # the vacuum below the onset is not part of the quark side
+    if bad.all():
+        return mu[:0], n[:0], p[:0]
+    start = int(np.argmin(bad))  # first good point (CFL may not form at the lowest μ)
+    rest = bad[start:]
+    end = start + (int(np.argmax(rest)) if rest.any() else rest.size)
+    return mu[start:end], n[start:end], p[start:end]
+
+
+def _njl_side(
+    quark: QuarkNJL, n_u: float, n_max: float
+) -> tuple[float, float, float, float, Array, Array, Array]:
+    """(μ_U, n, P, χ) where NJL reaches n_U, and its μ, n, P above μ_U up to n_max."""
+    from scipy.interpolate import PchipInterpolator
+
+    mu, n, p = njl_branch(quark)
+    label = f"(H/G = {quark.H_over_G:g}, g_V/G = {quark.g_V_over_G:g})"
+    if n.size < 4 or n[-1] < n_u or n[0] > n_u:
+        raise ValueError(
+            f"continuation: NJL quark matter {label} does not reach n_U = {n_u:.3f} fm^-3 on a "
+            f"causal, converged branch (its n_B spans {n[0] if n.size else 0:.3f}.."
+            f"{n[-1] if n.size else 0:.3f})"
+        )
+    top = np.flatnonzero(n < n_u)[-1]  # the last point below n_U: the branch above is monotonic
+    mu_u = float(PchipInterpolator(n[top:], mu[top:])(n_u))
+    params = _njl_params(quark)
+    solve = njl.solve_cfl if params.H > 0 else njl.solve_njl
+    h = 0.25
+    st = solve(np.array([mu_u - h, mu_u, mu_u + h]), params)
+    if not st.converged.all():
+        raise ValueError(f"continuation: NJL {label} did not converge at mu_U = {mu_u:.2f} MeV")
+    chi_u = float((st.n_B[2] - st.n_B[0]) / (2 * h))
+    above = (mu > mu_u + h) & (n <= max(n_max, n[top + 1]))
+    return (
+        mu_u,
+        float(st.n_B[1]),  # = n_U up to the inversion's rounding; matched exactly
+        float(st.pressure[1]),
+        chi_u,
+        mu[above],
+        n[above],
+        p[above],
+    )
 
 
 def continue_eos(
@@ -558,26 +652,21 @@ def continue_eos(
         q = continuation.quark
         n_l, n_u = continuation.n_L_n0 * n0, continuation.n_U_n0 * n0
         mu_t, n_t, p_t, e_t, chi_l = _pdm_point(table, n_l)
-        if not q.mu_U > mu_t:
-            raise ValueError(f"quark.mu_U must be > mu_L = {mu_t:.2f} MeV, got {q.mu_U!r}")
-        chi_u = n_u / (q.c_s2 * q.mu_U)  # c_s² = n/(μ dn/dμ)
-        c = crossover_coefficients(mu_t, p_t, n_t, chi_l, q.mu_U, q.P_U, n_u, chi_u)
-        poly = np.polynomial.Polynomial(c)
-        mu_i = np.linspace(mu_t, q.mu_U, n_points)[1:]
-        n_i, chi_i = poly.deriv(1)(mu_i), poly.deriv(2)(mu_i)
-        if np.any(chi_i <= 0) or np.any(n_i <= 0):
-            bad = mu_i[np.argmin(chi_i)]
-            raise ValueError(f"continuation: crossover has dn/dmu <= 0 near mu = {bad:.1f} MeV")
-        cs2 = n_i / (mu_i * chi_i)
-        if np.any(cs2 > 1):
+        if isinstance(q, QuarkNJL):
+            mu_u, n_u, p_u, chi_u, mu_q, n_q, p_q = _njl_side(q, n_u, n_max)
+        else:
+            mu_u, p_u, chi_u = q.mu_U, q.P_U, n_u / (q.c_s2 * q.mu_U)  # c_s² = n/(μ dn/dμ)
+            mu_q = np.geomspace(mu_u, max(mu_u * (n_max / n_u) ** q.c_s2, mu_u * 1.01), 60)[1:]
+            n_q, p_q = _css_branch(mu_u, n_u, p_u, q.c_s2, mu_q)
+        if not mu_u > mu_t:
             raise ValueError(
-                f"continuation: crossover is acausal, max c_s^2 = {cs2.max():.3f} at "
-                f"mu = {mu_i[np.argmax(cs2)]:.1f} MeV"
+                f"continuation: the quark side reaches n_U at mu_U = {mu_u:.2f} MeV, not above "
+                f"mu_L = {mu_t:.2f} MeV"
             )
-        mu_q = np.geomspace(q.mu_U, max(q.mu_U * (n_max / n_u) ** q.c_s2, q.mu_U * 1.01), 60)[1:]
-        n_q, p_q = _css_branch(q.mu_U, n_u, q.P_U, q.c_s2, mu_q)
+        c = crossover_coefficients(mu_t, p_t, n_t, chi_l, mu_u, p_u, n_u, chi_u)
+        mu_i, n_i, p_i = _checked_interpolation(c, mu_t, mu_u, n_points)
         mu = np.r_[mu_i, mu_q]
-        n, p = np.r_[n_i, n_q], np.r_[poly(mu_i), p_q]
+        n, p = np.r_[n_i, n_q], np.r_[p_i, p_q]
     else:
         raise ValueError(f"continuation must be CSS or Crossover, got {continuation!r}")
     below = table.n_B < n_t
@@ -616,7 +705,7 @@ def build_eos(
     if not 0 < n_match < n_max:
         raise ValueError(f"n_match must lie in (0, n_max = {n_max}) fm^-3, got {n_match!r}")
     pdm_top = n_max if continuation is None else min(n_max, 6 * inp.n0)
-    table = pdm_eos_table(params, n_max=pdm_top, n_points=n_points, n_min=n_min)
+    table = _pdm_table_cached(params, pdm_top, n_points, n_min)
     if continuation is None:
         n, eps, p = table.n_B, table.energy_density, table.pressure
     else:
@@ -643,20 +732,47 @@ def build_eos(
     return glue_crust(core, n_match, crust)
 
 
-CONTINUATIONS = ("none", "css", "crossover")
+@lru_cache(maxsize=32)
+def _pdm_table_cached(params: PDMParams, n_max: float, n_points: int, n_min: float) -> EOSTable:
+    """``pdm_eos_table`` once per setting in a process (continuations of one m0 share it)."""
+    return pdm_eos_table(params, n_max=n_max, n_points=n_points, n_min=n_min)
+
+
+def clear_caches() -> None:
+    """Forget the in-process caches (PDM tables and points, NJL branches): for timing a build."""
+    for cached in (_pdm_table_cached, _pdm_point_at, njl_branch):
+        cached.cache_clear()
+
+
+CONTINUATIONS = ("none", "css", "crossover", "njl")
+
+
+def parse_continuation(name: str) -> CSS | Crossover | None:
+    """A continuation by name: "none", "css", "crossover" (QuarkCSS side), "njl" (NJL side,
+    default (H, g_V)/G) or "njl:<H/G>,<g_V/G>" such as "njl:1.5,1.3"; default options
+    otherwise (H/G = 0: unpaired NJL)."""
+    head, _, arg = name.partition(":")
+    if head not in CONTINUATIONS or (arg and head != "njl"):
+        raise ValueError(
+            f"continuation must be one of {CONTINUATIONS} or 'njl:<H/G>,<g_V/G>', got {name!r}"
+        )
+    if head == "njl":
+        try:
+            h, g = (float(v) for v in arg.split(",")) if arg else (None, None)
+            quark = QuarkNJL() if h is None else QuarkNJL(H_over_G=h, g_V_over_G=g)
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"continuation {name!r}: {err}") from None
+        return Crossover(quark=quark)
+    return {"none": None, "css": CSS(), "crossover": Crossover()}[head]
 
 
 def build_from_options(
     m0: float, *, L0: float = 57.7, n_match_n0: float = 0.5, continuation: str = "css"
 ) -> TabulatedEOS:
     """``build_eos`` from plain options (CLI, reproductions): crust matching density in units of
-    n0, the high-density continuation by name ("none", "css", "crossover", default options)."""
-    if continuation not in CONTINUATIONS:
-        raise ValueError(f"continuation must be one of {CONTINUATIONS}, got {continuation!r}")
+    n0, the high-density continuation by name (``parse_continuation``)."""
+    cont = parse_continuation(continuation)
     if not 0 < n_match_n0 < 2:
         raise ValueError(f"n_match_n0 must lie in (0, 2) (units of n0), got {n_match_n0!r}")
-    cont = {"none": None, "css": CSS, "crossover": Crossover}[continuation]
     n0 = PDMInputs().n0
-    return build_eos(
-        m0, L0=L0, n_match=n_match_n0 * n0, continuation=None if cont is None else cont()
-    )
+    return build_eos(m0, L0=L0, n_match=n_match_n0 * n0, continuation=cont)

@@ -12,6 +12,7 @@ import csv
 import math
 import os
 import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -145,6 +146,10 @@ class TabulatedEOS:
         return np.gradient(np.log(self.pressure), np.log(self.energy_density)) * (
             self.pressure / self.energy_density
         )
+
+    def _pseudo_enthalpy(self) -> NDArray[np.float64] | None:
+        """h = ∫ dP/(ε + P) at the table points when known exactly (analytic EOS); else None."""
+        return None
 
     # --- files ------------------------------------------------------------------------------
     @classmethod
@@ -311,6 +316,9 @@ def _enthalpy_table(eos: TabulatedEOS) -> _EnthalpyTable:
     p = eos.pressure * MEVFM3_TO_KM2
     eps = eos.energy_density * MEVFM3_TO_KM2
     lp, le = np.log(p), np.log(eps)
+    exact = eos._pseudo_enthalpy()
+    if exact is not None:  # an analytic EOS knows h at its nodes
+        return _enthalpy_nodes(np.asarray(exact, dtype=float), lp, le, float(eps[0]))
     # h(P0): power-law extrapolation P ∝ ε^Γ below the table, h0 ≈ Γ/(Γ−1) P0/ε0.
     i1 = int(np.flatnonzero(p > p[0])[0])
     gamma = max((lp[i1] - lp[0]) / (le[i1] - le[0]), 1.05)
@@ -324,20 +332,24 @@ def _enthalpy_table(eos: TabulatedEOS) -> _EnthalpyTable:
     le_q = le[:-1, None] + t * (s * dlp)[:, None]
     integrand = 1.0 / (1.0 + np.exp(le_q - lp_q))  # P/(ε+P)
     dh = 0.5 * dlp * (integrand @ weights)
-    # a segment with d ln ε / d ln h > _JUMP_SLOPE (c_s² → 0) is a smoothed first-order jump:
-    # collapse it to zero width in h so that it is crossed exactly, like a tabulated jump
-    h = h0 + np.concatenate([[0.0], np.cumsum(dh)])
-    dlh = np.diff(np.log(h))
-    jump = (dlp == 0) | (np.diff(le) > _JUMP_SLOPE * dlh)
-    dh = np.where(jump, 0.0, dh)
-    h = h0 + np.concatenate([[0.0], np.cumsum(dh)])
-    log_h = np.log(h)
+    return _enthalpy_nodes(h0 + np.concatenate([[0.0], np.cumsum(dh)]), lp, le, float(eps[0]))
+
+
+def _enthalpy_nodes(h: NDArray, lp: NDArray, le: NDArray, eps_surface: float) -> _EnthalpyTable:
+    """The solver's table from h at the nodes; smoothed jumps collapsed to zero width in h.
+
+    A segment with d ln ε / d ln h > _JUMP_SLOPE (c_s² → 0) is a smoothed first-order jump: it is
+    given zero width in h so that it is crossed exactly, like a tabulated jump.
+    """
+    dh = np.diff(h)
+    jump = (np.diff(lp) == 0) | (np.diff(le) > _JUMP_SLOPE * np.diff(np.log(h)))
+    h = h[0] + np.concatenate([[0.0], np.cumsum(np.where(jump, 0.0, dh))])
     return _EnthalpyTable(
-        log_h=log_h,
+        log_h=np.log(h),
         log_p=lp,
         log_eps=le,
         jumps_log_h=np.log(h[:-1][jump]),
-        eps_surface=float(eps[0]),
+        eps_surface=eps_surface,
     )
 
 
@@ -355,33 +367,75 @@ def _eos_at(tab: _EnthalpyTable, x: NDArray) -> tuple[NDArray, NDArray, NDArray]
     return p, eps, deps_dh
 
 
-def _rhs(
-    tab: _EnthalpyTable, x: NDArray, state: NDArray, dh_ds: NDArray, at_centre: bool = False
-) -> NDArray:
-    """d/ds of (u, w, Y) = (dh/ds)·d/dh at x = ln h; u = r², w = m/r³, Y = y − 4πε/(w + 4πP).
+def _centre_rhs(eps: NDArray, p: NDArray, deps_dh: NDArray, dh_ds: NDArray) -> tuple:
+    """d/ds of (u, w, Y) at r = 0 (limits of the regular series solution; see ``_rhs``)."""
+    w = _FOUR_PI / 3.0 * eps
+    d = w + _FOUR_PI * p
+    du = -2.0 / d
+    dw = (0.8 * math.pi) * deps_dh
+    dy = du * (-_FOUR_PI / 7.0) * (eps / 3.0 + 11.0 * p + deps_dh)
+    dy_big = dy - _FOUR_PI * deps_dh / d + _FOUR_PI * eps * (dw + _FOUR_PI * (eps + p)) / d**2
+    return du * dh_ds, dw * dh_ds, dy_big * dh_ds
 
+
+def _stage_coefficients(p: NDArray, eps: NDArray, dh_ds: NDArray) -> NDArray:
+    """The EOS-only factors of ``_rhs`` at the stage points, stacked on a new axis 0 [5, ...]."""
+    return np.stack(
+        [
+            _FOUR_PI * p,
+            _FOUR_PI * eps,
+            _FOUR_PI * (5.0 * eps + 9.0 * p),
+            _FOUR_PI * (p - eps),
+            dh_ds,
+        ]
+    )
+
+
+def _rhs(u, w, big_y, fp, fe, f59, fpe, dh_ds):  # noqa: ANN001, ANN202 (floats or arrays)
+    """d/ds of (u, w, Y) = (dh/ds)·d/dh; u = r², w = m/r³, Y = y − 4πε/(w + 4πP).
+
+    The EOS enters only through the precomputed factors fp = 4πP, fe = 4πε, f59 = 4π(5ε + 9P),
+    fpe = 4π(P − ε) and dh/ds (``_stage_coefficients``), so the same arithmetic runs on Python
+    floats (one star) and on arrays [S] (a batch).
     dr²/dh = −2(1 − 2wu)/(w + 4πP); dw/dh = (dr²/dh)(4πε − 3w)/(2r²). Hinderer's y obeys
     dy/dh = G + 4π(dε/dh)/(w + 4πP); Y absorbs the dε/dh term, so Y needs no c_s² (except at
     the centre), stays continuous across density jumps and equals y outside the star.
+    Hinderer: r y' + y² + y e^λ[1 + 4πr²(P − ε)] + r²Q = 0,
+    r²Q = 4πr² e^λ[5ε + 9P + (ε+P)/c_s²] − 6e^λ − r²ν'²; the (ε+P)/c_s² part is absorbed in Y.
     """
-    u, w, big_y = state
-    p, eps, deps_dh = _eos_at(tab, x)
-    d = w + _FOUR_PI * p
-    y = big_y + _FOUR_PI * eps / d
-    du = -2.0 * (1.0 - 2.0 * w * u) / d
-    if at_centre:  # limits at r = 0 of the regular series solution
-        dw = (0.8 * math.pi) * deps_dh
-        dy = du * (-_FOUR_PI / 7.0) * (eps / 3.0 + 11.0 * p + deps_dh)
-        dy_big = dy - _FOUR_PI * deps_dh / d + _FOUR_PI * eps * (dw + _FOUR_PI * (eps + p)) / d**2
-        return np.stack([du * dh_ds, dw * dh_ds, dy_big * dh_ds])
-    e_lam = 1.0 / (1.0 - 2.0 * w * u)
-    dw = du * (_FOUR_PI * eps - 3.0 * w) / (2.0 * u)
-    # Hinderer: r y' + y² + y e^λ[1 + 4πr²(P − ε)] + r²Q = 0,
-    # r²Q = 4πr² e^λ[5ε + 9P + (ε+P)/c_s²] − 6e^λ − r²ν'²; the (ε+P)/c_s² part is absorbed in Y
-    r2q = _FOUR_PI * u * e_lam * (5.0 * eps + 9.0 * p) - 6.0 * e_lam - 4.0 * u * u * d**2 * e_lam**2
-    f = -y * y - y * e_lam * (1.0 + _FOUR_PI * u * (p - eps)) - r2q
-    dy_big = du * f / (2.0 * u) + _FOUR_PI * eps * (dw + _FOUR_PI * (eps + p)) / d**2
-    return np.stack([du * dh_ds, dw * dh_ds, dy_big * dh_ds])
+    d = w + fp
+    inv_d = 1.0 / d
+    y = big_y + fe * inv_d
+    wu2 = 1.0 - 2.0 * w * u
+    e_lam = 1.0 / wu2
+    du = -2.0 * wu2 * inv_d
+    half_du_u = 0.5 * du / u
+    dw = half_du_u * (fe - 3.0 * w)
+    r2q = e_lam * (u * f59 - 6.0 - 4.0 * u * u * d * d * e_lam)
+    f = -y * y - y * e_lam * (1.0 + u * fpe) - r2q
+    dy_big = half_du_u * f + fe * (dw + fe + fp) * inv_d * inv_d
+    return du * dh_ds, dw * dh_ds, dy_big * dh_ds
+
+
+def _rk4(coef, ds, state, first):  # noqa: ANN001, ANN202 (floats or arrays)
+    """Classical RK4 over precomputed stage factors: coef[k] = (c_start, c_mid, c_end) of step
+    k (each the 5 factors of ``_rhs``), ds[k] its step, ``first`` the derivative at the centre."""
+    u, w, yb = state
+    k1 = first
+    for k in range(len(ds)):
+        c0, cm, c1 = coef[k]
+        h = ds[k]
+        if k:
+            k1 = _rhs(u, w, yb, *c0)
+        hh = 0.5 * h
+        k2 = _rhs(u + hh * k1[0], w + hh * k1[1], yb + hh * k1[2], *cm)
+        k3 = _rhs(u + hh * k2[0], w + hh * k2[1], yb + hh * k2[2], *cm)
+        k4 = _rhs(u + h * k3[0], w + h * k3[1], yb + h * k3[2], *c1)
+        h6 = h / 6.0
+        u = u + h6 * (k1[0] + 2.0 * (k2[0] + k3[0]) + k4[0])
+        w = w + h6 * (k1[1] + 2.0 * (k2[1] + k3[1]) + k4[1])
+        yb = yb + h6 * (k1[2] + 2.0 * (k2[2] + k3[2]) + k4[2])
+    return u, w, yb
 
 
 def love_number_k2(compactness: ArrayLike, y_surface: ArrayLike) -> NDArray[np.float64]:
@@ -436,32 +490,47 @@ def solve_tov(eos: TabulatedEOS, central_pressure: ArrayLike, n_steps: int = 200
             f"central_pressure: {pc!r} must lie in (P[0], P[-1]] = ({eos.pressure[0]:.6g}, "
             f"{eos.pressure[-1]:.6g}] MeV fm^-3"
         )
-    tab = _enthalpy_table(eos)
+    tab = _enthalpy_table_cached(eos)
     # ln h at the centre: ln h linear in ln P between nodes; at a jump the high-density side
     xc = _interp_right(np.log(pc * MEVFM3_TO_KM2), tab.log_p, tab.log_h)
     a = _ENVELOPE * np.exp(xc)
     grid = _grids(tab, xc, a, n_steps)  # [n_steps+1, S] in s = ln(h + a)
-    h_surface = math.exp(tab.log_h[0])
-    p_c, eps_c, _ = _eos_at(tab, xc)
+    # every EOS evaluation of the run at once: start, middle and end of each step [3, n, S];
+    # step ends are taken just inside the step, never on the far side of a jump
+    nudge = 1e-9
+    s0, s1 = grid[:-1], grid[1:]
+    ds = s1 - s0
+    points = np.stack([s0 + nudge * ds, s0 + 0.5 * ds, s1 - nudge * ds])
+    e_s = np.exp(points)
+    p, eps, deps_dh = _eos_at(tab, np.log(np.maximum(e_s - a, math.exp(tab.log_h[0]))))
+    coef = np.moveaxis(_stage_coefficients(p, eps, e_s), (0, 1), (2, 1))  # [n, 3, 5, S]
+    eps_c, p_c = eps[0, 0], p[0, 0]
     w_c = _FOUR_PI / 3.0 * eps_c
     y_c = 2.0 - _FOUR_PI * eps_c / (w_c + _FOUR_PI * p_c)  # Y at the centre, where y = 2
-    state = np.stack([np.zeros_like(xc), w_c, y_c])
+    first = _centre_rhs(eps_c, p_c, deps_dh[0, 0], e_s[0, 0])
+    state = (np.zeros_like(xc), w_c, y_c)
+    if pc.size == 1:  # one star: the same RK4 on Python floats, no per-step array overhead
+        out = _rk4(
+            coef[..., 0].tolist(),
+            ds[:, 0].tolist(),
+            [v.item() for v in state],
+            [v.item() for v in first],
+        )
+        u, w, y = (np.array([v]) for v in out)
+    else:
+        u, w, y = _rk4(coef, ds, state, first)
+    return global_properties(u, w, y)  # Y = y outside (ε = P = 0)
 
-    def rhs(s_: NDArray, z: NDArray, at_centre: bool = False) -> NDArray:
-        e_s = np.exp(s_)
-        x = np.log(np.maximum(e_s - a, h_surface))
-        return _rhs(tab, x, z, e_s, at_centre)
 
-    nudge = 1e-9  # evaluate step ends just inside the step, never on the far side of a jump
-    for k in range(n_steps):
-        s0, s1 = grid[k], grid[k + 1]
-        ds = s1 - s0
-        k1 = rhs(s0 + nudge * ds, state, at_centre=k == 0)
-        k2 = rhs(s0 + 0.5 * ds, state + 0.5 * ds * k1)
-        k3 = rhs(s0 + 0.5 * ds, state + 0.5 * ds * k2)
-        k4 = rhs(s1 - nudge * ds, state + ds * k3)
-        state = state + ds / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-    return global_properties(state[0], state[1], state[2])  # Y = y outside (ε = P = 0)
+_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _enthalpy_table_cached(eos: TabulatedEOS) -> _EnthalpyTable:
+    """``_enthalpy_table`` once per (immutable) table object."""
+    tab = _TABLES.get(eos)
+    if tab is None:
+        tab = _TABLES[eos] = _enthalpy_table(eos)
+    return tab
 
 
 _ENVELOPE = 1e-3  # a / h_c of the integration variable s = ln(h + a)

@@ -37,3 +37,19 @@ def test_a_batch_is_the_stars_one_by_one(sly):
 def test_bad_input(sly, kwargs, match):
     with pytest.raises(ValueError, match=match):
         scipy_tov.solve_tov(sly, **kwargs)
+
+
+@pytest.mark.slow  # tovextravaganza: ~0.1 s a star on an idle core, integrating to r = 100 km
+def test_tovextravaganza_baseline_agrees_or_is_reported_missing(fake_builder):
+    from paperzoo.neutronstar.baselines import tovextravaganza_tov
+
+    eos = fake_builder(700.0)
+    if not tovextravaganza_tov.available():
+        with pytest.raises(ImportError, match="bench"):
+            tovextravaganza_tov.solver(eos)
+        return
+    theirs = tovextravaganza_tov.solve_tov(eos, [120.0])
+    ref = scipy_tov.solve_tov(eos, [120.0], rtol=1e-10)
+    np.testing.assert_allclose(theirs.mass, ref.mass, rtol=2e-3)
+    np.testing.assert_allclose(theirs.radius, ref.radius, rtol=2e-3)
+    np.testing.assert_allclose(theirs.tidal_deformability, ref.tidal_deformability, rtol=1e-2)

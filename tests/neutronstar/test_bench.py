@@ -18,7 +18,7 @@ def test_compare_reports_ratio_and_accuracy(fake_builder):
         repeats=1,
         baseline_repeats=1,
         n_stars=8,
-        baseline_rtol=1e-5,
+        baseline_rtol=1e-7,
     )
     assert len(result.ours_s) == 1 and len(result.baseline_s) == 1
     for key in ("n_stars", "eos_points", "fit_and_eos_s", "mass_radius_s", "max_mass"):
@@ -47,3 +47,26 @@ def test_run_baseline_is_the_scipy_solver_on_the_given_stars(fake_builder):
 def test_benchmark_is_registered():
     names = {b.name for b in registry.benchmarks(["neutronstar"])}
     assert "fit_eos_mass_radius" in names
+
+
+@pytest.mark.slow  # times the baseline per star
+def test_single_star_is_ours_on_one_star_vs_the_baseline(fake_builder):
+    from paperzoo.neutronstar.baselines import tovextravaganza_tov
+
+    eos = fake_builder(700.0)
+    result = bench.compare_single_star(eos, np.array([30.0, 120.0]), repeats=1, n_batch=4)
+    assert result.speedup > 0 and result.extra["batched_speedup"] > 0
+    # ours agrees with the tight scipy reference on M, R, Λ
+    assert result.extra["ours_max_rel_err_mass"] < 1e-3
+    assert result.extra["ours_max_rel_err_radius"] < 1e-3
+    assert result.extra["ours_max_rel_err_lambda"] < 5e-3
+    if tovextravaganza_tov.available():
+        assert result.extra["tovextravaganza"] == "used"
+        assert result.extra["baseline_max_rel_err_radius"] < 5e-3
+    else:
+        assert result.extra["tovextravaganza"].startswith("skipped: not installed")
+
+
+def test_single_star_benchmark_is_registered():
+    names = {b.name for b in registry.benchmarks(["neutronstar"])}
+    assert "single_star" in names

@@ -181,3 +181,28 @@ def test_build_eos_names_a_lost_branch_instead_of_a_broken_table():
 
     with pytest.raises(ValueError, match=r"m0=900: .*loses the physical branch near n_B"):
         build_eos(900.0, continuation=None)
+
+
+@pytest.mark.slow
+def test_njl_crossover_is_consistent_and_causal():
+    from paperzoo.neutronstar.config import Crossover, QuarkNJL
+    from paperzoo.neutronstar.eos import build_eos
+
+    eos = build_eos(800.0, continuation=Crossover(quark=QuarkNJL()))
+    n0 = 0.16
+    n = eos.baryon_density
+    mu = (eos.energy_density + eos.pressure) / n  # Euler relation at T = 0
+    between = (n > 2.05 * n0) & (n < 4.95 * n0)
+    assert between.sum() > 50
+    dp = np.gradient(eos.pressure, mu)
+    np.testing.assert_allclose(dp[between][1:-1], n[between][1:-1], rtol=2e-2)
+    assert np.all(eos.sound_speed_squared() <= 1.0 + 1e-3)
+
+
+@pytest.mark.slow
+def test_njl_crossover_rejects_an_acausal_interpolation():
+    from paperzoo.neutronstar.config import Crossover, QuarkNJL
+    from paperzoo.neutronstar.eos import build_eos
+
+    with pytest.raises(ValueError, match="acausal|dn/dmu"):
+        build_eos(900.0, continuation=Crossover(quark=QuarkNJL()))

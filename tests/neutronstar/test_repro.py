@@ -30,7 +30,9 @@ def test_window_criterion():
             }
         return [r]
 
-    assert repro.window_criterion(runs({"L0_57.7_css": 1.0})).status == "reproduced"
+    assert repro.window_criterion(runs({"L0_57.7_njl": 1.0})).status == "reproduced"
+    verdict = repro.window_criterion(runs({"L0_57.7_css": 1.0}))  # the stand-in alone: partial
+    assert verdict.status == "partial" and "L0_57.7_css: [800, 900] MeV" in verdict.reason
     verdict = repro.window_criterion(runs({"L0_40_css": 1.0}))
     assert verdict.status == "partial" and "L0_40_css: [800, 900] MeV" in verdict.reason
     assert repro.window_criterion(runs({})).status == "not reproduced"
@@ -54,6 +56,19 @@ def test_reproductions_are_registered():
     assert {"hess_radius_m0_850", "m0_window", "radius_falls_with_m0"} <= names
     for r in registry.reproductions(["neutronstar"]):
         assert not r.stochastic and r.plot is not None
+
+
+def test_criteria_quote_the_css_stand_in_alongside():
+    verdict = repro.hess_criterion([{"R_0.77": 11.0, "R_0.77_css": 12.5}])
+    assert verdict.status == "reproduced" and "CSS stand-in: not reproduced" in verdict.reason
+    r077, r14 = [12.5, 12.2, 12.0, math.nan], [12.8, 12.4, 12.2, math.nan]
+    run = {f"R_0.77_m0_{m:g}": v for m, v in zip(repro.TREND_M0, r077, strict=True)}
+    run |= {f"R_1.4_m0_{m:g}": v for m, v in zip(repro.TREND_M0, r14, strict=True)}
+    run |= {f"css_{k}": v for k, v in run.items()}
+    run["css_R_0.77_m0_900"] = run["css_R_1.4_m0_900"] = 11.0
+    verdict = repro.trend_criterion([run])
+    assert verdict.status == "not reproduced" and "no EOS" in verdict.reason
+    assert "CSS stand-in: reproduced" in verdict.reason
 
 
 def test_trend_criterion_reads_the_m0_grid_from_the_run():

@@ -1,4 +1,5 @@
-"""The baseline the TOV solver is benchmarked against: scipy ``solve_ivp``, one star at a time."""
+"""Baselines of the TOV solver: scipy ``solve_ivp`` per star (``scipy_tov``) and the optional
+PyPI ``tovextravaganza`` per star (``tovextravaganza_tov``), both with ``solve_tov``'s interface."""
 
 from paperzoo.neutronstar.baselines.scipy_tov import solve_tov
 
