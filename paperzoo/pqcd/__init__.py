@@ -6,8 +6,10 @@ Gounaris–Sakurai, φ as a relativistic Breit–Wigner with barrier factors, f0
 lineshape; the observables are the branching ratio, polarisation fractions, relative phases,
 direct CP asymmetry and the true, fake and averaged triple-product asymmetries. This system builds
 the framework (stage B0) and the naive-factorisation quasi-two-body dynamics (stage B1); the
-leading-order kT-factorisation machinery (stage B2) is built and checked on the PQCD B → π form
-factor, but the paper's PQCD amplitudes are not. Method, stages and results: docs/pqcd.md.
+leading-order kT-factorisation machinery (stage B2) gives the B → π and B → V (A_0) form factors,
+checked against published PQCD values, and an option that normalises the longitudinal amplitude to
+the kT A_0(0); the paper's full PQCD amplitudes are not built. LO Wilson running cross-checks the
+typed coefficients. Method, stages and results: docs/pqcd.md.
 """
 
 from paperzoo.pqcd.angular import (
@@ -35,10 +37,11 @@ from paperzoo.pqcd.fourbody import (
     channel,
     evaluate,
     interference_matrices,
+    longitudinal_scale,
     two_body_rate,
     window_fraction,
 )
-from paperzoo.pqcd.kt import bpi_form_factor, sudakov_s
+from paperzoo.pqcd.kt import bpi_form_factor, bv_form_factor_a0, sudakov_s
 from paperzoo.pqcd.lineshapes import (
     flatte_denominator,
     gs_denominator,
@@ -47,6 +50,7 @@ from paperzoo.pqcd.lineshapes import (
 )
 from paperzoo.pqcd.spectra import angular_distributions, mass_spectra, plot_spectra
 from paperzoo.pqcd.uncertainty import observables_with_errors
+from paperzoo.pqcd.wilson import lo_wilson_coefficients
 
 ENTRY_POINTS = (
     "evaluate",
@@ -70,6 +74,7 @@ __all__ = [
     "angular_distributions",
     "angular_functions",
     "bpi_form_factor",
+    "bv_form_factor_a0",
     "channel",
     "check_gegenbauer",
     "ckm_matrix",
@@ -85,6 +90,8 @@ __all__ = [
     "interference_matrices",
     "interference_matrix",
     "load_inputs",
+    "longitudinal_scale",
+    "lo_wilson_coefficients",
     "mass_spectra",
     "monte_carlo_tpa",
     "observables",

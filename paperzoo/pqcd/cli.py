@@ -12,7 +12,7 @@ from rich.table import Table
 from paperzoo.pqcd.config import FourBodyConfig
 from paperzoo.pqcd.data import load_inputs
 from paperzoo.pqcd.fourbody import CHANNELS, STAGE, channel
-from paperzoo.pqcd.kt import bpi_form_factor
+from paperzoo.pqcd.kt import bpi_form_factor, bv_form_factor_a0
 from paperzoo.pqcd.spectra import plot_spectra
 from paperzoo.pqcd.uncertainty import observables_with_errors
 
@@ -31,6 +31,12 @@ INPUTS = Annotated[
 RHO_W = Annotated[float | None, typer.Option("--rho-width", help="Override Γ_ρ [GeV].")]
 PHI_W = Annotated[float | None, typer.Option("--phi-width", help="Override Γ_φ [GeV].")]
 A2 = Annotated[float | None, typer.Option("--a2-rho", help="Override the ρ Gegenbauer a₂.")]
+DYN = Annotated[
+    str,
+    typer.Option(
+        "--dynamics", help="B1 (naive factorisation) or B2 (longitudinal part from kT A_0(0))."
+    ),
+]
 
 #: (key, label, scale, unit) of the table rows
 ROWS = (
@@ -59,9 +65,11 @@ def _window(text: str, option: str) -> tuple[float, float]:
     return lo, hi
 
 
-def _setup(pipi: str, kk: str, inputs: Path | None, rho_w, phi_w, a2):
+def _setup(pipi: str, kk: str, inputs: Path | None, rho_w, phi_w, a2, dynamics: str = "B1"):
     cfg = FourBodyConfig(
-        pipi_window=_window(pipi, "--pipi-window"), kk_window=_window(kk, "--kk-window")
+        pipi_window=_window(pipi, "--pipi-window"),
+        kk_window=_window(kk, "--kk-window"),
+        dynamics=dynamics,
     )
     inp = load_inputs(inputs)
     overrides = {
@@ -84,15 +92,18 @@ def observables_command(
     rho_width: RHO_W = None,
     phi_width: PHI_W = None,
     a2_rho: A2 = None,
+    dynamics: DYN = STAGE,
 ) -> None:
     """Table of every observable of one channel, errors from the input ranges."""
     try:
         ch = channel(channel_name)
-        cfg, inp = _setup(pipi_window, kk_window, inputs, rho_width, phi_width, a2_rho)
+        cfg, inp = _setup(pipi_window, kk_window, inputs, rho_width, phi_width, a2_rho, dynamics)
         values = observables_with_errors(ch.name, cfg, inp)
     except (ValueError, TypeError, KeyError, OSError) as err:
         _fail(err)
-    table = Table("observable", "value", "−", "+", "unit", title=f"{ch.label} (stage {STAGE})")
+    table = Table(
+        "observable", "value", "−", "+", "unit", title=f"{ch.label} (stage {cfg.dynamics})"
+    )
     for key, label, scale, unit in ROWS:
         v, lo, hi = values[key]
         table.add_row(label, f"{v * scale:.4g}", f"{lo * scale:.2g}", f"{hi * scale:.2g}", unit)
@@ -126,14 +137,23 @@ def formfactor_command(
     a2_pi: Annotated[float, typer.Option("--a2-pi", help="Pion twist-2 Gegenbauer a₂.")] = 0.25,
     inputs: INPUTS = None,
 ) -> None:
-    """Stage-B2 check: F^{B→π}(0) at LO in kT factorisation vs the published PQCD value."""
+    """Stage-B2 check: F^{B→π}(0) and A_0^{B→V}(0) at LO in kT factorisation vs published and
+    LCSR values."""
     try:
         inp = load_inputs(inputs)
         value = bpi_form_factor(inp, omega_B=omega_b, a2_pi=a2_pi)
         ref = inp.record("FF_Bpi_PQCD_published")
+        a0_phi = bv_form_factor_a0("Bs_phi", inp)
+        a0_rho = bv_form_factor_a0("B_rho", inp, omega_B=omega_b)
+        ref_phi = inp.record("FF_Bs_phi_A0_PQCD_published")
     except (ValueError, TypeError, KeyError, OSError) as err:
         _fail(err)
     console.print(
         f"F^(B→π)(0) = {value:.4f} (ω_B = {omega_b:g} GeV, a2_π = {a2_pi:g}); published PQCD "
         f"{ref.value:g} ± {ref.high - ref.value:g}"
     )
+    console.print(
+        f"A_0^(Bs→φ)(0) = {a0_phi:.4f} (ω_Bs = {inp['omega_Bs']:g} GeV); published PQCD "
+        f"{ref_phi.value:g} ± {ref_phi.high - ref_phi.value:g}"
+    )
+    console.print(f"A_0^(B→ρ)(0) = {a0_rho:.4f} (ω_B = {omega_b:g} GeV); no published value filed")

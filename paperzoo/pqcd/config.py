@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["FourBodyConfig"]
+__all__ = ["DYNAMICS", "FourBodyConfig"]
+
+#: stages of the amplitudes a config can ask for (docs/pqcd.md §2.9, §2.13)
+DYNAMICS = ("B1", "B2")
 
 
 def _window(name: str, value: tuple[float, float]) -> tuple[float, float]:
@@ -25,6 +28,8 @@ class FourBodyConfig:
     ``strong_phases``: optional extra strong phases [rad], one row of six (one per wave) per CKM
     term (tree, penguin), multiplied into the amplitudes: a probe of the CP structure that the
     stage-B1 dynamics (no strong phases of its own) cannot provide.
+    ``dynamics``: ``"B1"`` (naive factorisation, LCSR form factors) or ``"B2"`` (the same with
+    the longitudinal amplitude normalised to the kT-factorisation A_0(0), docs/pqcd.md §2.13).
     """
 
     pipi_window: tuple[float, float] = (0.28, 1.3)
@@ -33,6 +38,7 @@ class FourBodyConfig:
     n_kk: int = 48
     width_scale: float = 1.0
     strong_phases: tuple[tuple[float, ...], ...] | None = None
+    dynamics: str = "B1"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pipi_window", _window("pipi_window", self.pipi_window))
@@ -43,6 +49,8 @@ class FourBodyConfig:
                 raise ValueError(f"{name} must be an integer >= 2, got {n!r}")
         if not (math.isfinite(self.width_scale) and self.width_scale > 0):
             raise ValueError(f"width_scale must be finite and > 0, got {self.width_scale}")
+        if self.dynamics not in DYNAMICS:
+            raise ValueError(f"dynamics must be one of {DYNAMICS}, got {self.dynamics!r}")
         if self.strong_phases is not None:
             rows = tuple(tuple(float(p) for p in row) for row in self.strong_phases)
             if len(rows) != 2 or any(len(r) != 6 for r in rows):

@@ -7,11 +7,18 @@ import numpy as np
 
 from paperzoo.core.experiments import experiment
 from paperzoo.core.registry import Scale
+from paperzoo.pqcd import fourbody
 from paperzoo.pqcd.config import FourBodyConfig
+from paperzoo.pqcd.data import load_inputs
 from paperzoo.pqcd.fourbody import CHANNELS, evaluate
 from paperzoo.pqcd.uncertainty import observables_with_errors
 
-__all__ = ["channel_observables", "grid_config", "strong_phase_probe"]
+__all__ = [
+    "channel_observables",
+    "grid_config",
+    "kt_longitudinal_observables",
+    "strong_phase_probe",
+]
 
 
 def grid_config(scale: Scale, **kwargs) -> FourBodyConfig:
@@ -27,6 +34,19 @@ def channel_observables(channel: str, scale: Scale) -> dict[str, float]:
     for key, (value, lo, hi) in observables_with_errors(channel, grid_config(scale)).items():
         out |= {key: value, f"{key}_lo": lo, f"{key}_hi": hi}
     return out
+
+
+@experiment()
+def kt_longitudinal_observables(channel: str, scale: Scale) -> dict[str, float]:
+    """As ``channel_observables`` with the stage-B2 option (longitudinal amplitude normalised to
+    the kT-factorisation A_0(0), docs/pqcd.md §2.13), plus that A_0(0) and the LCSR ratio."""
+    cfg = grid_config(scale, dynamics="B2")
+    out: dict[str, float] = {}
+    for key, (value, lo, hi) in observables_with_errors(channel, cfg).items():
+        out |= {key: value, f"{key}_lo": lo, f"{key}_hi": hi}
+    ch = fourbody.channel(channel)
+    ratio = fourbody.longitudinal_scale(ch, cfg, load_inputs())
+    return out | {"kt_over_lcsr_a0": ratio}
 
 
 @experiment()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -29,6 +30,7 @@ from paperzoo.pqcd.das import check_gegenbauer
 from paperzoo.pqcd.data import Inputs, load_inputs
 from paperzoo.pqcd.factorization import effective_coefficients, form_factors, helicity_amplitudes
 from paperzoo.pqcd.kinematics import pair_momentum, peaked_gauss_legendre
+from paperzoo.pqcd.kt import BV_SETS, bv_form_factor_a0
 
 __all__ = [
     "CHANNELS",
@@ -42,6 +44,7 @@ __all__ = [
     "point_amplitudes",
     "evaluate",
     "interference_matrices",
+    "longitudinal_scale",
     "two_body_rate",
     "window_fraction",
 ]
@@ -170,14 +173,39 @@ def _lineshapes(
     return ls.resonance_amplitude(w1, d1, mr, g1), ls.resonance_amplitude(w2, d2, mp, g2)
 
 
+#: grid of the kT integral inside the amplitudes (within 0.2 % of 32² × 40², §2.13)
+KT_GRID = (24, 32)
+
+
+@lru_cache(maxsize=64)
+def _kt_a0(which: str, params: tuple[tuple[str, float], ...]) -> float:
+    return bv_form_factor_a0(which, dict(params), *KT_GRID)
+
+
+def longitudinal_scale(ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float]) -> float:
+    """1 at stage B1; at B2 A_0^{kT}(0)/A_0^{LCSR}(0) of the recoil form factors, with
+    A_0(0) = [(m_B + m_V)A_1(0) − (m_B − m_V)A_2(0)]/(2m_V) from the LCSR set (§2.13)."""
+    if cfg.dynamics == "B1":
+        return 1.0
+    mb_key, fb_key, om_key, v = BV_SETS[ch.form_factors]
+    keys = (mb_key, fb_key, om_key, f"m_{v}", f"f_{v}", f"f_{v}_T", f"a2_{v}")
+    params = tuple((k, float(inp[k])) for k in (*keys, "Lambda_QCD4", "threshold_c"))
+    m_b, m_v = inp[mb_key], inp[f"m_{v}"]
+    _, a1, a2 = form_factors(np.zeros(1), ch.form_factors, inp)
+    lcsr = float(((m_b + m_v) * a1[0] - (m_b - m_v) * a2[0]) / (2 * m_v))
+    return _kt_a0(ch.form_factors, params) / lcsr
+
+
 def _strong_terms(
-    ch: Channel, w1: np.ndarray, w2: np.ndarray, inp: Mapping[str, float]
+    ch: Channel, w1: np.ndarray, w2: np.ndarray, inp: Mapping[str, float], scale_l: float = 1.0
 ) -> np.ndarray:
-    """(G_F/√2) c_j H_k(ω1, ω2) · flavour: [2, N, 6] before lineshapes (S-waves zero at B1)."""
+    """(G_F/√2) c_j H_k(ω1, ω2) · flavour: [2, N, 6] before lineshapes (S-waves zero at B1, B2);
+    ``scale_l`` multiplies the longitudinal amplitude (stage B2, §2.13)."""
     m_b = inp[f"m_{ch.parent}"]
     x, y = (w1, w2) if ch.emitted == "rho" else (w2, w1)
     f_emit = inp[f"f_{ch.emitted}"]
     h = helicity_amplitudes(m_b, x, y, f_emit, form_factors(x**2, ch.form_factors, inp))
+    h[..., 0] *= scale_l
     cu, ct = ch.coefficients(effective_coefficients(inp))
     pre = inp["G_F"] / math.sqrt(2) * ch.flavour
     full = np.zeros(h.shape[:-1] + (6,), dtype=complex)
@@ -204,7 +232,8 @@ def amplitude_grid(ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float]) -
     m_b = inp[f"m_{ch.parent}"]
     wts = wts * pair_momentum(m_b, w1, w2) / (8 * math.pi * m_b**2)
     l1, l2 = _lineshapes(ch, w1, w2, inp, cfg.width_scale)
-    terms = _strong_terms(ch, w1, w2, inp) * (l1 * l2)[None, :, None]
+    terms = _strong_terms(ch, w1, w2, inp, longitudinal_scale(ch, cfg, inp))
+    terms = terms * (l1 * l2)[None, :, None]
     if cfg.strong_phases is not None:
         terms = terms * np.exp(1j * np.asarray(cfg.strong_phases))[:, None, :]
     return Grid(w1, w2, wts, terms, _weak(ch, inp))
@@ -217,7 +246,8 @@ def point_amplitudes(
     integrand of the interference matrix one point at a time, for the nquad baseline (§2.7)."""
     x1, x2 = np.array([w1], dtype=float), np.array([w2], dtype=float)
     l1, l2 = _lineshapes(ch, x1, x2, inp, cfg.width_scale)
-    terms = _strong_terms(ch, x1, x2, inp) * (l1 * l2)[None, :, None]
+    terms = _strong_terms(ch, x1, x2, inp, longitudinal_scale(ch, cfg, inp))
+    terms = terms * (l1 * l2)[None, :, None]
     if cfg.strong_phases is not None:
         terms = terms * np.exp(1j * np.asarray(cfg.strong_phases))[:, None, :]
     weak = _weak(ch, inp)
@@ -226,10 +256,12 @@ def point_amplitudes(
     return amps[0] * np.sqrt(pair_momentum(m_b, x1, x2)[0] / (8 * math.pi * m_b**2))
 
 
-def two_body_rate(ch: Channel, inp: Mapping[str, float]) -> float:
-    """Γ(B̄ → ρ φ) at the pole masses, CP-averaged [GeV] (§2.9)."""
+def two_body_rate(
+    ch: Channel, inp: Mapping[str, float], cfg: FourBodyConfig | None = None
+) -> float:
+    """Γ(B̄ → ρ φ) at the pole masses, CP-averaged [GeV], with ``cfg``'s dynamics (§2.9)."""
     mr, mp = np.array([inp["m_rho"]]), np.array([inp["m_phi"]])
-    terms = _strong_terms(ch, mr, mp, inp)
+    terms = _strong_terms(ch, mr, mp, inp, longitudinal_scale(ch, cfg or FourBodyConfig(), inp))
     m_b = inp[f"m_{ch.parent}"]
     k = float(pair_momentum(m_b, mr, mp)[0])
     weak = _weak(ch, inp)
@@ -281,7 +313,7 @@ def evaluate(
         obs=obs,
         br_four_body=br4,
         br_extracted=br4 / (inp["B_rho_pipi"] * inp["B_phi_KK"]),
-        br_two_body=two_body_rate(ch, inp) * tau,
+        br_two_body=two_body_rate(ch, inp, cfg) * tau,
     )
 
 

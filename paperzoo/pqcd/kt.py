@@ -1,7 +1,8 @@
 """Stage B2 (partial): the factorisable-emission machinery of kT factorisation at leading order —
 one-loop α_s, Li–Sterman Sudakov exponent, RG evolution, threshold factor, B-meson wave function,
-the hard kernel h_e — assembled into the B → π form factor F(0), the published PQCD benchmark
-(docs/pqcd.md §2.12). The B → V form factors of the channels are not built from it yet.
+the hard kernel h_e — assembled into the B → π form factor F(0) (docs/pqcd.md §2.12) and the
+longitudinal B → V form factors A_0^{Bs→φ}(0), A_0^{B→ρ}(0) (§2.13). The transverse B → V form
+factors and the non-factorisable kernels are not built.
 
 Everything is evaluated on one vectorised Gauss–Legendre grid in (x1, x3, b1, b3).
 """
@@ -18,7 +19,15 @@ from paperzoo.pqcd.das import check_gegenbauer
 from paperzoo.pqcd.data import load_inputs
 from paperzoo.pqcd.kinematics import gauss_legendre
 
-__all__ = ["alpha_s", "b_meson_wave_function", "bpi_form_factor", "sudakov_s", "threshold_factor"]
+__all__ = [
+    "BV_SETS",
+    "alpha_s",
+    "b_meson_wave_function",
+    "bpi_form_factor",
+    "bv_form_factor_a0",
+    "sudakov_s",
+    "threshold_factor",
+]
 
 C_F = 4.0 / 3.0
 N_C = 3.0
@@ -84,63 +93,114 @@ def _h_e(x1, x3, b1, b3, m_b, c):
     return g * prop * threshold_factor(x3, c)
 
 
-def bpi_form_factor(
-    inp: Mapping[str, float] | None = None, n_x: int = 32, n_b: int = 40, **overrides: float
-) -> float:
-    r"""F^{B→π}(0) at LO in kT factorisation (§2.12):
-    8πC_F m_B² ∫dx1 dx3 b1db1 b3db3 φ_B {[(1 + x3)φ_A + r0(1 − 2x3)(φ_P + φ_T)] E(t1)
-    × h_e(x1, x3, b1, b3) + 2r0 φ_P E(t2) h_e(x3, x1, b3, b1)},
-    E(t) = α_s(t) e^{−S_B(t) − S_π(t)}, r0 = m0/m_B, pion DAs with a₂^π (twist 2) and η3, ω3
-    (twist 3; m_π²/m0² neglected), b up to 1/Λ. Parameters from the input file (``inp``, default
-    the shipped one), any of them replaced by ``overrides`` (e.g. ``omega_B=0.36``)."""
+def _params(inp: Mapping[str, float] | None, overrides: Mapping[str, float]) -> dict[str, float]:
     p = dict(load_inputs() if inp is None else inp)
     unknown = sorted(set(overrides) - set(p))
     if unknown:
         raise KeyError(f"no inputs named {unknown}")
-    p |= overrides
-    m_b, f_b, omega_b, lam = p["m_B0"], p["f_B"], p["omega_B"], p["Lambda_QCD4"]
-    for name, v in (("omega_B", omega_b), ("Lambda_QCD4", lam), ("m_B0", m_b)):
+    return p | dict(overrides)
+
+
+def _positive(**values: float) -> None:
+    for name, v in values.items():
         if not (math.isfinite(v) and v > 0):
             raise ValueError(f"{name} must be finite and > 0, got {v}")
+
+
+def _factorisable_emission(p, m_b, f_b, omega_b, r, das, n_x, n_b) -> float:
+    r"""8πC_F m_B² ∫dx1 dx3 b1db1 b3db3 φ_B {[(1 + x3)φ_2 + r(1 − 2x3)φ_3] E(t1) h_e(x1, x3, b1, b3)
+    + 2r φ_3' E(t2) h_e(x3, x1, b3, b1)}, with (φ_2, φ_3, φ_3') = ``das(x3)`` (§2.12)."""
+    lam, c = p["Lambda_QCD4"], p["threshold_c"]
+    _positive(omega_B=omega_b, Lambda_QCD4=lam, m_B=m_b, f_B=f_b)
     x, wx = gauss_legendre(0.0, 1.0, n_x)
     b, wb = gauss_legendre(0.0, 1.0 / lam, n_b)
     x1, x3, b1, b3 = np.meshgrid(x, x, b, b, indexing="ij", sparse=True)
     wt = np.einsum("i,j,k,l->ijkl", wx, wx, wb * b, wb * b)
-    r0, c = p["m0_pi"] / m_b, p["threshold_c"]
-    eta3, omega3 = p["eta3_pi"], p["omega3_pi"]
-    nrm = p["f_pi"] / (2 * math.sqrt(2 * N_C))
-    t = 2 * x3 - 1
-    c2_half, c4_half = 0.5 * (3 * t * t - 1), (35 * t**4 - 30 * t * t + 3) / 8  # C_n^{1/2}
-    phi_a = (
-        6
-        * nrm
-        * x3
-        * (1 - x3)
-        * (1 + check_gegenbauer(p["a2_pi"], "a2_pi") * 1.5 * (5 * t * t - 1))
-    )
-    phi_p = nrm * (1 + 30 * eta3 * c2_half - 3 * eta3 * omega3 * c4_half)
-    phi_t = (
-        nrm * (1 - 2 * x3) * (1 + 6 * (5 * eta3 - eta3 * omega3 / 2) * (1 - 10 * x3 + 10 * x3 * x3))
-    )
+    phi2, phi3, phi3_second = das(x3)
     phib = b_meson_wave_function(x1, b1, m_b, omega_b, f_b)
     p_plus = m_b / math.sqrt(2)
 
     def e_factor(t):
         s_b = sudakov_s(x1 * p_plus, b1, lam) + _evolution(t, b1, lam)
-        s_pi = (
+        s_m = (
             sudakov_s(x3 * p_plus, b3, lam)
             + sudakov_s((1 - x3) * p_plus, b3, lam)
             + _evolution(t, b3, lam)
         )
-        return alpha_s(t, lam) * np.exp(-s_b - s_pi)
+        return alpha_s(t, lam) * np.exp(-s_b - s_m)
 
     inv = np.maximum(1.0 / b1, 1.0 / b3)
     t1 = np.maximum(np.sqrt(x3) * m_b, inv)
     t2 = np.maximum(np.sqrt(x1) * m_b, inv)
     term1 = (
-        ((1 + x3) * phi_a + r0 * (1 - 2 * x3) * (phi_p + phi_t))
-        * e_factor(t1)
-        * _h_e(x1, x3, b1, b3, m_b, c)
+        ((1 + x3) * phi2 + r * (1 - 2 * x3) * phi3) * e_factor(t1) * _h_e(x1, x3, b1, b3, m_b, c)
     )
-    term2 = 2 * r0 * phi_p * e_factor(t2) * _h_e(x3, x1, b3, b1, m_b, c)
+    term2 = 2 * r * phi3_second * e_factor(t2) * _h_e(x3, x1, b3, b1, m_b, c)
     return float(8 * math.pi * C_F * m_b**2 * np.sum(wt * phib * (term1 + term2)))
+
+
+def bpi_form_factor(
+    inp: Mapping[str, float] | None = None, n_x: int = 32, n_b: int = 40, **overrides: float
+) -> float:
+    r"""F^{B→π}(0) at LO in kT factorisation (§2.12): the factorisable emission with
+    φ_2 = φ_A, φ_3 = φ_P + φ_T, φ_3' = φ_P and r = r0 = m0/m_B,
+    E(t) = α_s(t) e^{−S_B(t) − S_π(t)}, pion DAs with a₂^π (twist 2) and η3, ω3
+    (twist 3; m_π²/m0² neglected), b up to 1/Λ. Parameters from the input file (``inp``, default
+    the shipped one), any of them replaced by ``overrides`` (e.g. ``omega_B=0.36``)."""
+    p = _params(inp, overrides)
+    m_b = p["m_B0"]
+    eta3, omega3 = p["eta3_pi"], p["omega3_pi"]
+    nrm = p["f_pi"] / (2 * math.sqrt(2 * N_C))
+    a2 = check_gegenbauer(p["a2_pi"], "a2_pi")
+
+    def das(x3):
+        t = 2 * x3 - 1
+        c2_half, c4_half = 0.5 * (3 * t * t - 1), (35 * t**4 - 30 * t * t + 3) / 8  # C_n^{1/2}
+        phi_a = 6 * nrm * x3 * (1 - x3) * (1 + a2 * 1.5 * (5 * t * t - 1))
+        phi_p = nrm * (1 + 30 * eta3 * c2_half - 3 * eta3 * omega3 * c4_half)
+        phi_t = (
+            nrm
+            * (1 - 2 * x3)
+            * (1 + 6 * (5 * eta3 - eta3 * omega3 / 2) * (1 - 10 * x3 + 10 * x3 * x3))
+        )
+        return phi_a, phi_p + phi_t, phi_p
+
+    return _factorisable_emission(p, m_b, p["f_B"], p["omega_B"], p["m0_pi"] / m_b, das, n_x, n_b)
+
+
+#: B → V sets: (parent mass, f_B, ω_B, vector meson suffix of m_, f_, f_*_T, a2_)
+BV_SETS = {
+    "Bs_phi": ("m_Bs", "f_Bs", "omega_Bs", "phi"),
+    "B_rho": ("m_B0", "f_B", "omega_B", "rho"),
+}
+
+
+def bv_form_factor_a0(
+    which: str,
+    inp: Mapping[str, float] | None = None,
+    n_x: int = 32,
+    n_b: int = 40,
+    **overrides: float,
+) -> float:
+    r"""A_0^{B→V}(0) at LO in kT factorisation (§2.13): the factorisable emission with the
+    longitudinal vector-meson DAs φ_2 = φ_V = 3f_V/√(2N_c) x(1 − x)[1 + a₂^∥ C₂^{3/2}(2x − 1)],
+    φ_3 = φ^t + φ^s, φ_3' = φ^s, φ^t = 3f_V^T/(2√(2N_c)) (2x − 1)², φ^s = 3f_V^T/(2√(2N_c)) (1 − 2x)
+    (asymptotic twist 3) and r = m_V/m_B; ``which`` is ``Bs_phi`` or ``B_rho``."""
+    if which not in BV_SETS:
+        raise ValueError(f"B → V set must be one of {tuple(BV_SETS)}, got {which!r}")
+    p = _params(inp, overrides)
+    mb_key, fb_key, om_key, v = BV_SETS[which]
+    m_b, m_v = p[mb_key], p[f"m_{v}"]
+    f_v, f_t = p[f"f_{v}"], p[f"f_{v}_T"]
+    _positive(**{f"f_{v}": f_v, f"f_{v}_T": f_t, f"m_{v}": m_v})
+    a2 = check_gegenbauer(p[f"a2_{v}"], f"a2_{v}")
+    root = math.sqrt(2 * N_C)
+
+    def das(x3):
+        t = 2 * x3 - 1
+        phi_v = 3 * f_v / root * x3 * (1 - x3) * (1 + a2 * 1.5 * (5 * t * t - 1))
+        phi_t = 1.5 * f_t / root * t * t
+        phi_s = -1.5 * f_t / root * t
+        return phi_v, phi_t + phi_s, phi_s
+
+    return _factorisable_emission(p, m_b, p[fb_key], p[om_key], m_v / m_b, das, n_x, n_b)

@@ -84,3 +84,24 @@ def test_bad_inputs_and_options_are_refused():
         FourBodyConfig(n_kk=1)
     with pytest.raises(ValueError, match="strong_phases"):
         FourBodyConfig(strong_phases=((0.0,) * 6,))
+
+
+def test_stage_b2_option_rescales_the_longitudinal_amplitude_only():
+    """dynamics="B2": A_0 × A_0^{kT}(0)/A_0^{LCSR}(0); transverse parts and CP structure kept."""
+    from paperzoo.pqcd.fourbody import longitudinal_scale
+    from paperzoo.pqcd.kt import bv_form_factor_a0
+
+    b1, b2 = FourBodyConfig(n_pipi=32, n_kk=24), FourBodyConfig(n_pipi=32, n_kk=24, dynamics="B2")
+    ch = channel("Bs_rho0phi")
+    s = longitudinal_scale(ch, b2, INP)
+    assert longitudinal_scale(ch, b1, INP) == 1.0
+    v, a1, a2 = form_factors(0.0, "Bs_phi", INP)
+    m_b, m_v = INP["m_Bs"], INP["m_phi"]
+    lcsr = ((m_b + m_v) * a1 - (m_b - m_v) * a2) / (2 * m_v)
+    assert s * lcsr == pytest.approx(bv_form_factor_a0("Bs_phi", n_x=24, n_b=32), rel=1e-12)
+    r1, r2 = evaluate("Bs_rho0phi", b1).obs, evaluate("Bs_rho0phi", b2).obs
+    assert r2.f_para / r2.f_perp == pytest.approx(r1.f_para / r1.f_perp, rel=1e-12)
+    assert r2.f0 / (1 - r2.f0) == pytest.approx(s**2 * r1.f0 / (1 - r1.f0), rel=1e-3)
+    assert abs(evaluate("B0_rho0phi", b2).obs.acp_dir) < 1e-12
+    with pytest.raises(ValueError, match="dynamics must be one of"):
+        FourBodyConfig(dynamics="B3")

@@ -20,7 +20,10 @@ def test_band_criterion():
 def test_br_and_symmetry_criteria():
     base = {k: 1e-7 for k in ("br_extracted", "br_extracted_lo", "br_extracted_hi")}
     r = base | _m("br_two_body", 2.9e-7) | {"pdg_br": 2.7e-7, "pdg_br_error": 0.76e-7}
-    assert repro.br_criterion([r]).status == "reproduced"
+    r |= _m("b2_br_two_body", 2.0e-7) | {"b2_scale": 0.8}
+    verdict = repro.br_criterion([r])
+    assert verdict.status == "reproduced" and "option B2" in verdict.reason
+    assert "ratio 0.74" in verdict.reason
     assert repro.br_criterion([r | {"br_two_body": 5.0e-7}]).status == "partial"
     assert repro.br_criterion([r | {"br_two_body": 9.0e-7}]).status == "not reproduced"
     ok = {"max_abs_model": 0.0, "max_abs_probe": 1e-17, "probe_bs_acp": 0.1, "probe_b0_fake": 0.2}
