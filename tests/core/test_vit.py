@@ -106,7 +106,8 @@ def test_bad_inputs(models):
     with pytest.raises(
         ValueError,
         match=r"no ViT host adapter recognises torch\.nn\.modules\.container\.Sequential; "
-        r"supported: hf \(HF ViTForImageClassification\); paperzoo \(paperzoo SmallViT\); "
+        r"supported: hf \(HF ViTForImageClassification\); hf_clip \(HF CLIPVisionModel\); "
+        r"paperzoo \(paperzoo SmallViT\); "
         r"timm \(timm VisionTransformer",
     ):
         adapt(nn.Sequential(nn.Flatten(), nn.Linear(768, 5)))

@@ -2,10 +2,11 @@
 
 Built in: ``paperzoo`` (:mod:`.smallvit`: :class:`~paperzoo.core.vit.model.SmallViT`),
 ``timm`` (:mod:`.timm_vit`: ``VisionTransformer``, DeiT's ``VisionTransformerDistilled``, register
-tokens) and ``hf`` (:mod:`.hf_vit`: ``ViTForImageClassification``). Each module's docstring says
+tokens), ``hf`` (:mod:`.hf_vit`: ``ViTForImageClassification``) and ``hf_clip`` (:mod:`.hf_clip`:
+``CLIPVisionModel``, capture only: re-forward from weights is refused). Each module's docstring says
 what it accepts and what it refuses.
 
-Adding a host (e.g. HF ``CLIPVisionModel``, the SAM image encoder) is one new module in this folder;
+Adding a host (e.g. the SAM image encoder) is one new module in this folder;
 every module whose name does not start with ``_`` is imported when a host is looked up:
 
 1. Subclass :class:`~paperzoo.core.vit.adapters.ViTAdapter` (:class:`.timm_vit.TimmLayoutAdapter`
@@ -26,11 +27,13 @@ Exactly one host may recognise a model; a second class registered under a taken 
 """
 
 from paperzoo.core.vit.hosts._registry import HOSTS, Host, find_host, hosts, register_host
+from paperzoo.core.vit.hosts.hf_clip import HFCLIPVisionAdapter
 from paperzoo.core.vit.hosts.hf_vit import HFViTAdapter
 from paperzoo.core.vit.hosts.smallvit import SmallViTAdapter
 from paperzoo.core.vit.hosts.timm_vit import TimmLayoutAdapter, TimmViTAdapter
 
 __all__ = [
-    "HOSTS", "HFViTAdapter", "Host", "SmallViTAdapter", "TimmLayoutAdapter", "TimmViTAdapter",
+    "HOSTS", "HFCLIPVisionAdapter", "HFViTAdapter", "Host", "SmallViTAdapter", "TimmLayoutAdapter",
+    "TimmViTAdapter",
     "find_host", "hosts", "register_host",
 ]  # fmt: skip
