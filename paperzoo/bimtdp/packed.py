@@ -1,0 +1,375 @@
+"""Real bit-packed inference: ±1 weights and activations in 64-bit words, XNOR-popcount 3×3 conv.
+
+The kernel (``kernel.cpp``) compiles on first use through ``torch.utils.cpp_extension`` into
+torch's extension folder (``$TORCH_EXTENSIONS_DIR``), named by a digest of its source: with
+``-mavx512f -mavx512vpopcntdq`` when the CPU reports ``avx512_vpopcntdq``, else portably
+(``__builtin_popcountll``). Without a compiler it falls back to numba. :func:`kernel_info` says
+which kernel runs. Zero padding is exact: the packed border holds +1 and the convolution of the
+border mask with the weights is subtracted (docs/bimtdp.md §2.6); BN and the weight scale fold
+into one affine map, or into integer thresholds when the output is only binarised again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+KERNELS = ("auto", "avx512", "portable", "numba")
+KERNEL_ENV = "PAPERZOO_BIMTDP_KERNEL"  # force a kernel (e.g. "portable" on a CPU test)
+SOURCE = Path(__file__).with_name("kernel.cpp")
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags from ``/proc/cpuinfo`` (empty where it is not readable)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def has_vpopcntdq() -> bool:
+    return {"avx512f", "avx512_vpopcntdq"} <= cpu_flags()
+
+
+@dataclass(frozen=True)
+class KernelInfo:
+    """Which kernel runs and why (``note`` says what was asked for and what fell back)."""
+
+    name: str
+    note: str
+
+
+@cache
+def _compile(flavour: str) -> Any:
+    from torch.utils.cpp_extension import load
+
+    source = SOURCE.read_text()
+    digest = hashlib.sha256((source + flavour).encode()).hexdigest()[:12]
+    name = f"bimtdp_packed_{flavour}_{digest}"
+    flags = ["-O3", "-fopenmp", "-std=c++17"]
+    flags += ["-mavx512f", "-mavx512vpopcntdq", "-mpopcnt"] if flavour == "avx512" else []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load(
+            name,
+            [str(SOURCE)],
+            extra_cflags=flags,
+            extra_ldflags=["-fopenmp"],
+            verbose=False,
+        )
+
+
+@cache
+def _backend(requested: str) -> tuple[Any, KernelInfo]:
+    if requested not in KERNELS:
+        raise ValueError(f"kernel: unknown {requested!r} (known: {', '.join(KERNELS)})")
+    notes = []
+    want = requested
+    if want in ("auto", "avx512"):
+        if has_vpopcntdq():
+            want = "avx512"
+        else:
+            notes.append("CPU lacks avx512_vpopcntdq: portable popcount kernel")
+            want = "portable"
+    if want in ("avx512", "portable"):
+        try:
+            module = _compile(want)
+            note = "; ".join(notes) or "compiled C++"
+            return _Cpp(module), KernelInfo(module.kernel_name(), note)
+        except Exception as err:  # no compiler / ninja / headers: say so and use numba
+            notes.append(f"C++ build failed ({type(err).__name__}): numba fallback")
+    try:
+        from paperzoo.bimtdp import numba_kernel
+    except ImportError as err:
+        raise RuntimeError(
+            "packed kernel: no C++ build and no numba ("
+            + "; ".join(notes or ["numba asked"])
+            + "); install a C++ compiler and ninja, or numba"
+        ) from err
+    return numba_kernel, KernelInfo(numba_kernel.kernel_name(), "; ".join(notes) or "numba")
+
+
+class _Cpp:
+    """The compiled module behind the tensor interface the numba fallback also has."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def pack(self, x: Tensor, thr: Tensor, out: Tensor, threads: int) -> None:
+        n, c, h, w = x.shape
+        self.module.pack(
+            x.data_ptr(),
+            thr.data_ptr(),
+            n,
+            c,
+            h,
+            w,
+            out.shape[2],
+            out.shape[3],
+            out.data_ptr(),
+            threads,
+        )
+
+    def conv(
+        self,
+        a: Tensor,
+        w: Tensor,
+        c: int,
+        stride: int,
+        corr: Tensor,
+        code: int,
+        sa: Tensor,
+        sb: Tensor,
+        res: Tensor | None,
+        out: Tensor,
+        threads: int,
+    ) -> None:
+        n, hp, cw, wp = a.shape
+        _, cout, ho, wo = out.shape
+        self.module.conv(
+            a.data_ptr(),
+            w.data_ptr(),
+            n,
+            c,
+            cw,
+            hp,
+            wp,
+            cout,
+            ho,
+            wo,
+            stride,
+            corr.data_ptr(),
+            code,
+            sa.data_ptr(),
+            sb.data_ptr(),
+            0 if res is None else res.data_ptr(),
+            out.data_ptr(),
+            threads,
+        )
+
+
+def backend(kernel: str | None = None) -> tuple[Any, KernelInfo]:
+    """The kernel module for ``kernel`` (default ``$PAPERZOO_BIMTDP_KERNEL`` or ``auto``)."""
+    return _backend(kernel or os.environ.get(KERNEL_ENV, "auto"))
+
+
+def kernel_info(kernel: str | None = None) -> KernelInfo:
+    """Which kernel ``kernel`` resolves to on this machine (compiling it if needed)."""
+    return backend(kernel)[1]
+
+
+def words(channels: int) -> int:
+    """64-bit words per pixel for ``channels`` channels (channel counts pad up to 64)."""
+    return (channels + 63) // 64
+
+
+def padded_width(width: int) -> int:
+    """Row length of the packed layout: room for 8-wide vector loads past the border."""
+    return (width + 7) // 8 * 8 + 8
+
+
+def pack_weights(w: Tensor) -> Tensor:
+    """±1 (or real: sign) weights [O, C, 3, 3] -> packed uint64-as-int64 [O, 3, 3, Cw]."""
+    o, c = w.shape[:2]
+    cw = words(c)
+    bits = torch.zeros(o, 3, 3, cw * 64, dtype=torch.int64)
+    bits[..., :c] = (w.permute(0, 2, 3, 1) >= 0).to(torch.int64)
+    shifts = torch.arange(64, dtype=torch.int64)
+    return (bits.view(o, 3, 3, cw, 64) << shifts).sum(-1)  # bit b of word j: channel 64 j + b
+
+
+def pack_activations(
+    x: Tensor,
+    threshold: Tensor | None = None,
+    kernel: str | None = None,
+    threads: int | None = None,
+) -> Tensor:
+    """x [N, C, H, W] float32 -> packed [N, H + 2, Cw, Wp] (bit = x ≥ τ_c, border = +1)."""
+    n, c, h, w = x.shape
+    x = x.contiguous()
+    thr = torch.zeros(c) if threshold is None else threshold.float().contiguous()
+    out = torch.zeros(n, h + 2, words(c), padded_width(w + 2), dtype=torch.int64)
+    backend(kernel)[0].pack(x, thr, out, threads or torch.get_num_threads())
+    return out
+
+
+def padding_correction(w: Tensor, h: int, width: int, stride: int) -> Tensor:
+    """Σ of the weights over the taps that fall on the +1 border: int32 [O, Ho, Wo].
+
+    conv(x padded with +1) − this = conv(x padded with 0), exactly.
+    """
+    c = w.shape[1]
+    mask = torch.ones(1, c, h + 2, width + 2, dtype=torch.float64)
+    mask[:, :, 1:-1, 1:-1] = 0
+    ws = torch.where(w >= 0, 1.0, -1.0).double()
+    return F.conv2d(mask, ws, stride=stride)[0].round().to(torch.int32).contiguous()
+
+
+class PackedConv3x3:
+    """A binary 3×3 conv (zero padding 1) on packed operands, with BN folded in.
+
+    ``weight`` [O, C, 3, 3] (only its signs are used); ``scale``/``bias`` [O] give the output
+    a·dot + b (BN and weight scale folded; identity by default). Packed weights take exactly
+    1/32 of the fp32 bytes of a C = 64k layer (``weight_bytes``).
+    """
+
+    def __init__(
+        self,
+        weight: Tensor,
+        scale: Tensor | None = None,
+        bias: Tensor | None = None,
+        stride: int = 1,
+        kernel: str | None = None,
+    ) -> None:
+        if weight.ndim != 4 or tuple(weight.shape[2:]) != (3, 3):
+            raise ValueError(f"weight: expected [O, C, 3, 3], got {tuple(weight.shape)}")
+        if stride not in (1, 2):
+            raise ValueError(f"stride must be 1 or 2, got {stride!r}")
+        if not torch.isfinite(weight).all():
+            raise ValueError("weight: contains NaN or infinity")
+        self.out_channels, self.in_channels = weight.shape[:2]
+        self.channel_padding = words(self.in_channels) * 64 - self.in_channels
+        if self.channel_padding:
+            warnings.warn(
+                f"packed conv: {self.in_channels} input channels are not a multiple of 64; "
+                f"padded with {self.channel_padding} zero bits per pixel (exact, slower per "
+                f"channel)",
+                stacklevel=2,
+            )
+        self.sign_weight = torch.where(weight.detach() >= 0, 1.0, -1.0)
+        self.packed = pack_weights(self.sign_weight).contiguous()
+        o = self.out_channels
+        self.scale = (torch.ones(o) if scale is None else scale.detach()).float().contiguous()
+        self.bias = (torch.zeros(o) if bias is None else bias.detach()).float().contiguous()
+        self.stride = stride
+        self.kernel = kernel
+        self._corr: dict[tuple[int, int], Tensor] = {}
+
+    @property
+    def weight_bytes(self) -> int:
+        return self.packed.numel() * 8
+
+    def out_size(self, h: int, w: int) -> tuple[int, int]:
+        return (h - 1) // self.stride + 1, (w - 1) // self.stride + 1
+
+    def correction(self, h: int, w: int) -> Tensor:
+        if (h, w) not in self._corr:
+            self._corr[(h, w)] = padding_correction(self.sign_weight, h, w, self.stride)
+        return self._corr[(h, w)]
+
+    def run(
+        self,
+        packed: Tensor,
+        h: int,
+        w: int,
+        mode: str = "affine",
+        residual: Tensor | None = None,
+        threads: int | None = None,
+    ) -> Tensor:
+        """Convolve packed activations of an H×W input.
+
+        mode ``int``: the exact integer conv [N, O, Ho, Wo] (int32); ``affine``: a·dot + b
+        (+ residual) as float32; ``sign``: ±1 of (a·dot + b ≥ 0) via folded integer thresholds.
+        """
+        n, hp, cw, wp = packed.shape
+        if hp != h + 2 or cw != words(self.in_channels) or wp != padded_width(w + 2):
+            raise ValueError(
+                f"packed: shape {tuple(packed.shape)} does not match a {self.in_channels}-channel "
+                f"{h}×{w} input"
+            )
+        ho, wo = self.out_size(h, w)
+        corr = self.correction(h, w)
+        mod, _ = backend(self.kernel)
+        a, b = self.scale, self.bias
+        if mode == "int":
+            out = torch.empty(n, self.out_channels, ho, wo, dtype=torch.int32)
+            code = 0
+        elif mode in ("affine", "sign"):
+            out = torch.empty(n, self.out_channels, ho, wo)
+            code = 1 if mode == "affine" else 2
+            if mode == "sign":  # a·dot + b ≥ 0 ⟺ dot ≥ ⌈−b/a⌉ (a > 0), flipped for a < 0
+                thr = fold_thresholds(a, b)
+                a, b = torch.where(a < 0, -1.0, 1.0), thr.float()
+        else:
+            raise ValueError(f"mode: unknown {mode!r} (known: int, affine, sign)")
+        if residual is not None:
+            if mode != "affine" or tuple(residual.shape) != tuple(out.shape):
+                raise ValueError(f"residual: expected {tuple(out.shape)} in affine mode")
+            residual = residual.float().contiguous()
+        mod.conv(
+            packed,
+            self.packed,
+            self.in_channels,
+            self.stride,
+            corr,
+            code,
+            a.contiguous(),
+            b.contiguous(),
+            residual,
+            out,
+            threads or torch.get_num_threads(),
+        )
+        return out
+
+    def __call__(
+        self,
+        x: Tensor,
+        threshold: Tensor | None = None,
+        mode: str = "affine",
+        residual: Tensor | None = None,
+        threads: int | None = None,
+    ) -> Tensor:
+        """Pack x [N, C, H, W] (bit = x ≥ τ) and convolve; see :meth:`run` for ``mode``."""
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"x: expected [N, {self.in_channels}, H, W], got {tuple(x.shape)}")
+        if x.dtype != torch.float32:
+            raise TypeError(f"x: expected float32, got {x.dtype}")
+        packed = pack_activations(x, threshold, self.kernel, threads)
+        return self.run(packed, x.shape[2], x.shape[3], mode, residual, threads)
+
+
+def fold_thresholds(a: Tensor, b: Tensor) -> Tensor:
+    """Integer thresholds T with (a·dot + b ≥ 0) ⟺ (dot ≥ T) XOR (a < 0), per channel.
+
+    a > 0: T = ⌈−b/a⌉. a < 0: a·dot + b ≥ 0 ⟺ dot ≤ ⌊−b/a⌋ ⟺ ¬(dot ≥ ⌊−b/a⌋ + 1).
+    a = 0: always the sign of b (T = ∓2³⁰).
+    """
+    a64, b64 = a.double(), b.double()
+    q = -b64 / torch.where(a64 == 0, torch.ones_like(a64), a64)
+    thr = torch.where(a64 > 0, torch.ceil(q), torch.floor(q) + 1)
+    never = torch.full_like(thr, 2.0**30)
+    thr = torch.where(a64 == 0, torch.where(b64 >= 0, -never, never), thr)
+    return thr.clamp(-(2.0**30), 2.0**30)
+
+
+def packed_bytes_ratio(w: Tensor) -> float:
+    """fp32 bytes / packed bytes of a weight [O, C, 3, 3] (32 when C is a multiple of 64)."""
+    return w.numel() * 4 / (pack_weights(w).numel() * 8)
+
+
+__all__ = [
+    "KERNELS",
+    "KernelInfo",
+    "PackedConv3x3",
+    "backend",
+    "cpu_flags",
+    "fold_thresholds",
+    "kernel_info",
+    "pack_activations",
+    "pack_weights",
+    "packed_bytes_ratio",
+    "padding_correction",
+]

@@ -1,0 +1,164 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from paperzoo.bimtdp.packed import (
+    PackedConv3x3,
+    fold_thresholds,
+    kernel_info,
+    pack_weights,
+    packed_bytes_ratio,
+    padding_correction,
+)
+
+CASES = [(64, 8, 1, 9, 11), (70, 5, 1, 8, 8), (128, 16, 2, 7, 9), (130, 4, 2, 10, 6)]
+
+
+def _ref(x, w, stride):
+    return F.conv2d(torch.where(x >= 0, 1.0, -1.0), torch.where(w >= 0, 1.0, -1.0),
+                    stride=stride, padding=1)  # fmt: skip
+
+
+@pytest.mark.filterwarnings("ignore:packed conv")
+@pytest.mark.parametrize("cin,cout,stride,h,w", CASES)
+def test_packed_conv_is_bit_exact_against_conv2d_on_pm1(cin, cout, stride, h, w):
+    g = torch.Generator().manual_seed(cin)
+    x, wt = torch.randn(2, cin, h, w, generator=g), torch.randn(cout, cin, 3, 3, generator=g)
+    got = PackedConv3x3(wt, stride=stride)(x, mode="int")
+    assert got.dtype == torch.int32
+    assert torch.equal(got.double(), _ref(x, wt, stride).double())
+
+
+def test_thresholded_activations_pack_against_tau():
+    g = torch.Generator().manual_seed(0)
+    x, wt = torch.randn(1, 64, 6, 6, generator=g), torch.randn(4, 64, 3, 3, generator=g)
+    tau = torch.randn(64, generator=g) * 0.3
+    got = PackedConv3x3(wt)(x, tau, mode="int")
+    assert torch.equal(got.double(), _ref(x - tau.view(1, -1, 1, 1), wt, 1).double())
+
+
+def test_affine_mode_folds_scale_bias_and_adds_the_residual():
+    g = torch.Generator().manual_seed(1)
+    x, wt = torch.randn(1, 64, 5, 5, generator=g), torch.randn(64, 64, 3, 3, generator=g)
+    a, b = torch.rand(64, generator=g), torch.randn(64, generator=g)
+    conv = PackedConv3x3(wt, a, b)
+    want = a.view(1, -1, 1, 1) * _ref(x, wt, 1) + b.view(1, -1, 1, 1) + x
+    torch.testing.assert_close(conv(x, mode="affine", residual=x), want, rtol=1e-6, atol=1e-4)
+
+
+def test_bn_folds_into_integer_thresholds_including_negative_scales():
+    g = torch.Generator().manual_seed(2)
+    x, wt = torch.randn(2, 64, 6, 7, generator=g), torch.randn(32, 64, 3, 3, generator=g)
+    a = torch.randn(32, generator=g)
+    a[0] = 0.0
+    b = torch.randn(32, generator=g) * 20 + 0.37
+    want = torch.where(a.double().view(1, -1, 1, 1) * _ref(x, wt, 1).double()
+                       + b.double().view(1, -1, 1, 1) >= 0, 1.0, -1.0)  # fmt: skip
+    got = PackedConv3x3(wt, a, b)(x, mode="sign")
+    assert torch.equal(got.double(), want)
+
+
+def test_fold_thresholds_against_brute_force():
+    a = torch.tensor([0.5, -0.25, 2.0, 0.0, 0.0])
+    b = torch.tensor([1.2, 3.0, -7.0, 1.0, -1.0])
+    thr = fold_thresholds(a, b)
+    for dot in range(-40, 41):
+        want = (a.double() * dot + b.double()) >= 0
+        got = (dot >= thr) != (a < 0)
+        assert torch.equal(got, want), dot
+
+
+def test_padding_correction_is_the_border_contribution():
+    w = torch.ones(1, 1, 3, 3)
+    corr = padding_correction(w, 4, 4, 1)[0]
+    assert corr[0, 0] == 5 and corr[1, 1] == 0 and corr[0, 1] == 3
+
+
+def test_packed_weights_take_exactly_one_32nd_of_fp32():
+    w = torch.randn(32, 128, 3, 3)
+    assert packed_bytes_ratio(w) == 32.0
+    assert PackedConv3x3(w).weight_bytes * 32 == w.numel() * 4
+    packed = pack_weights(torch.ones(1, 64, 3, 3))
+    assert (packed == -1).all()  # all 64 bits set (int64 view of 0xFFFF…)
+
+
+def test_channel_padding_warns():
+    with pytest.warns(UserWarning, match="padded with 58 zero bits"):
+        PackedConv3x3(torch.randn(2, 70, 3, 3))
+
+
+def test_bad_inputs_are_refused():
+    conv = PackedConv3x3(torch.randn(4, 64, 3, 3))
+    with pytest.raises(ValueError, match="x: expected"):
+        conv(torch.randn(1, 32, 5, 5))
+    with pytest.raises(TypeError, match="float32"):
+        conv(torch.randn(1, 64, 5, 5, dtype=torch.float64))
+    with pytest.raises(ValueError, match="weight"):
+        PackedConv3x3(torch.randn(4, 64, 5, 5))
+    with pytest.raises(ValueError, match="NaN"):
+        PackedConv3x3(torch.full((4, 64, 3, 3), float("nan")))
+    with pytest.raises(ValueError, match="mode"):
+        conv(torch.randn(1, 64, 5, 5), mode="xor")
+    with pytest.raises(ValueError, match="kernel"):
+        kernel_info("gpu")
+
+
+def test_kernel_choice_follows_the_cpu():
+    from paperzoo.bimtdp.packed import has_vpopcntdq
+
+    info = kernel_info()
+    if has_vpopcntdq():
+        assert info.name == "avx512-vpopcntdq"
+    else:
+        assert info.name in ("portable-popcount", "numba-swar-popcount") and info.note
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:packed conv")
+@pytest.mark.parametrize("kernel", ["portable", "numba"])
+def test_fallback_kernels_are_bit_exact_too(kernel):
+    if kernel == "numba":
+        pytest.importorskip("numba")
+    g = torch.Generator().manual_seed(5)
+    for cin, cout, stride, h, w in CASES[:3]:
+        x, wt = torch.randn(1, cin, h, w, generator=g), torch.randn(cout, cin, 3, 3, generator=g)
+        conv = PackedConv3x3(wt, torch.rand(cout, generator=g), stride=stride, kernel=kernel)
+        assert torch.equal(conv(x, mode="int").double(), _ref(x, wt, stride).double())
+        res = torch.randn(1, cout, *conv.out_size(h, w), generator=g) if stride == 1 else None
+        aff = conv(x, mode="affine", residual=res)
+        want = conv.scale.view(1, -1, 1, 1) * _ref(x, wt, stride) + (0 if res is None else res)
+        torch.testing.assert_close(aff, want, rtol=1e-6, atol=1e-4)
+    assert kernel_info(kernel).name.startswith(kernel)
+
+
+@pytest.mark.slow
+def test_a_cpu_without_vpopcntdq_falls_back_and_says_so(monkeypatch):
+    from paperzoo.bimtdp import packed
+
+    monkeypatch.setattr(packed, "cpu_flags", lambda: {"avx2", "popcnt"})
+    packed._backend.cache_clear()
+    try:
+        info = packed.kernel_info("auto")
+        assert info.name in ("portable-popcount", "numba-swar-popcount")
+        assert "lacks avx512_vpopcntdq" in info.note
+        w = torch.randn(8, 64, 3, 3)
+        x = torch.randn(1, 64, 5, 5)
+        assert torch.equal(PackedConv3x3(w)(x, mode="int").double(), _ref(x, w, 1).double())
+    finally:
+        packed._backend.cache_clear()
+
+
+def test_without_a_compiler_the_numba_kernel_runs_and_says_why(monkeypatch):
+    pytest.importorskip("numba")
+    from paperzoo.bimtdp import packed
+
+    def no_compiler(flavour):
+        raise OSError("g++ not found")
+
+    monkeypatch.setattr(packed, "_compile", no_compiler)
+    packed._backend.cache_clear()
+    try:
+        info = packed.kernel_info("portable")
+        assert info.name == "numba-swar-popcount" and "C++ build failed (OSError)" in info.note
+    finally:
+        packed._backend.cache_clear()
