@@ -6,12 +6,23 @@ encoders (1D-CNN, GRU/LSTM, DeepConvLSTM), fusion at data (early), feature (conc
 attention over modality tokens) and decision level (late mean / weighted / product / stacking),
 missing-modality handling (presence masks, renormalised late fusion, modality dropout, zero-fill
 as the negative control), subject-wise evaluation (grouped k-fold, LOSO, labelled F1), and
-on-device paths (int8, ONNX). Data: UCI HAPT and BasicMotions from installed packages, and a
-synthetic acc/gyro/ECG/skeleton generator. Notes: docs/mmhar.md.
+on-device paths (int8, ONNX), IMU2CLIP-style acc↔gyro contrastive pretraining with a linear
+probe. Data: UCI HAPT and BasicMotions from installed packages, a synthetic acc/gyro/ECG/skeleton
+generator, and loaders for PAMAP2, Opportunity and WISDM files in their published formats.
+Notes: docs/mmhar.md.
 """
 
 from paperzoo.mmhar.baselines import DeepConvLSTMEncoder, FeatureTrees, window_features
 from paperzoo.mmhar.config import ENCODERS, FUSIONS, ModelConfig, TrainConfig, WindowConfig
+from paperzoo.mmhar.contrastive import (
+    CrossModalEncoder,
+    Pretrained,
+    embed,
+    info_nce,
+    linear_probe,
+    pretrain,
+    retrieval_top1,
+)
 from paperzoo.mmhar.data import (
     HAPT_CLASSES,
     HAPT_MODALITIES,
@@ -41,6 +52,7 @@ from paperzoo.mmhar.fusion import (
     masked_concat,
     modality_dropout,
 )
+from paperzoo.mmhar.loaders import load_opportunity, load_pamap2, load_wisdm
 from paperzoo.mmhar.modality import (
     KINDS,
     Modality,
@@ -70,12 +82,14 @@ __all__ = [
     "HAPT_MODALITIES",
     "KINDS",
     "CNNEncoder",
+    "CrossModalEncoder",
     "DeepConvLSTMEncoder",
     "FeatureTrees",
     "Modality",
     "ModelConfig",
     "MultimodalNet",
     "Normalization",
+    "Pretrained",
     "Recording",
     "RecurrentEncoder",
     "RestrictedUnpickler",
@@ -89,14 +103,20 @@ __all__ = [
     "attention_pool",
     "check_split",
     "confusion",
+    "embed",
     "evaluate",
     "gated_sum",
     "grouped_kfold",
+    "info_nce",
     "late_fusion",
+    "linear_probe",
     "load_basic_motions",
     "load_csv",
     "load_hapt",
+    "load_opportunity",
+    "load_pamap2",
     "load_trained",
+    "load_wisdm",
     "loso",
     "masked_concat",
     "missing_sweep",
@@ -105,9 +125,11 @@ __all__ = [
     "onnx_session",
     "plot_confusion",
     "predict_log_proba",
+    "pretrain",
     "quantize_int8",
     "resample",
     "resample_recording",
+    "retrieval_top1",
     "run_onnx",
     "save_trained",
     "scores",

@@ -3,9 +3,10 @@
 HAPT protocol: 6 activity classes, 2.56 s windows with 50 % overlap and ≥ 80 % label purity,
 subject-wise folds (every split checked by :func:`evaluate.check_split`), normalisation fitted
 on the training subjects of each fold. Smoke: subjects 1–6 at 25 Hz, one of 3 grouped folds.
-Quick: subjects 1–15 resampled to 25 Hz, one of 3 grouped folds per seed (fold = seed mod 3).
-Full: all 30 subjects at 50 Hz, leave-one-subject-out. Scores pool the test predictions of the
-folds run, then take macro-F1.
+Quick: all 30 subjects at the native 50 Hz, one of 3 grouped folds per seed (fold = seed mod 3:
+seeds 0–2 make a complete subject-wise 3-fold CV). Full: all 30 subjects at 50 Hz,
+leave-one-subject-out. Scores pool the test predictions of the folds run, then take macro-F1.
+The contrastive run (:func:`hapt_contrastive`) uses the same folds at its own rate.
 """
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ from paperzoo.core.experiments import experiment
 from paperzoo.core.registry import Scale
 from paperzoo.mmhar.baselines.features_tree import FeatureTrees
 from paperzoo.mmhar.config import ModelConfig, TrainConfig, WindowConfig
+from paperzoo.mmhar.contrastive import (
+    embed,
+    label_subset,
+    linear_probe,
+    pretrain,
+    retrieval,
+    untrained,
+)
 from paperzoo.mmhar.data import HAPT_CLASSES, load_basic_motions, load_hapt
 from paperzoo.mmhar.evaluate import check_split, grouped_kfold, loso, scores
 from paperzoo.mmhar.fusion import late_fusion
@@ -39,12 +48,13 @@ class HaptProtocol:
     epochs: int
     width: int
     trees: int
+    batch: int = 64
 
 
 def hapt_protocol(scale: Scale) -> HaptProtocol:
     return Scale.parse(scale).pick(
         smoke=HaptProtocol(tuple(range(1, 7)), 25.0, 3, False, 1, 8, 20),
-        quick=HaptProtocol(tuple(range(1, 16)), 25.0, 3, False, 6, 16, 100),
+        quick=HaptProtocol(tuple(range(1, 31)), 50.0, 3, False, 5, 16, 60),
         full=HaptProtocol(tuple(range(1, 31)), 50.0, 0, True, 10, 24, 200),
     )
 
@@ -86,7 +96,7 @@ def hapt_fusion(seed: int, scale: Scale) -> dict[str, Any]:
     acc missing; late fusion from the two unimodal models; features + extra-trees."""
     proto = hapt_protocol(scale)
     w = hapt_windows(proto.subjects, proto.rate)
-    train_cfg = TrainConfig(epochs=proto.epochs, seed=seed)
+    train_cfg = TrainConfig(epochs=proto.epochs, batch_size=proto.batch, seed=seed)
     preds: dict[str, list[np.ndarray]] = {}
     ys: list[np.ndarray] = []
 
@@ -161,4 +171,60 @@ def basic_motions(seed: int, scale: Scale) -> dict[str, float]:
         trained = train_model(split.train.select(mods), cfg, train_cfg)
         pred = predict_log_proba(trained, split.test).argmax(1)
         out[f"{name}_accuracy"] = float((pred == split.test.y).mean())
+    return out
+
+
+@dataclass(frozen=True)
+class ContrastiveProtocol:
+    """HAPT subset and rate, grouped folds (one per seed), pretraining epochs and batch, the
+    labelled share, and the supervised baseline's epochs."""
+
+    subjects: tuple[int, ...]
+    rate: float
+    folds: int
+    pretrain_epochs: int
+    batch: int
+    label_share: float
+    supervised_epochs: int
+    width: int
+
+
+def contrastive_protocol(scale: Scale) -> ContrastiveProtocol:
+    return Scale.parse(scale).pick(
+        smoke=ContrastiveProtocol(tuple(range(1, 7)), 25.0, 3, 1, 128, 0.1, 10, 8),
+        quick=ContrastiveProtocol(tuple(range(1, 31)), 25.0, 3, 4, 128, 0.1, 30, 16),
+        full=ContrastiveProtocol(tuple(range(1, 31)), 50.0, 5, 20, 256, 0.1, 60, 16),
+    )
+
+
+@experiment()
+def hapt_contrastive(seed: int, scale: Scale) -> dict[str, float]:
+    """Cross-modal (acc ↔ gyro) InfoNCE pretraining on the training subjects' unlabelled
+    windows, then a linear probe on ``label_share`` of their labels, against a supervised gated
+    model and a probe on untrained encoders with the same labels; test on held-out subjects."""
+
+    proto = contrastive_protocol(scale)
+    w = hapt_windows(proto.subjects, proto.rate)
+    train, test = grouped_kfold(w.subject, proto.folds, seed=0)[seed % proto.folds]
+    check_split(w, train, test)
+    tr, te = w.take(train), w.take(test)
+    labelled = tr.take(label_subset(tr, proto.label_share, seed))
+    k = len(w.classes)
+    pre_cfg = TrainConfig(epochs=proto.pretrain_epochs, batch_size=proto.batch, seed=seed)
+    pre = pretrain(tr, pre_cfg, width=proto.width)
+    control = untrained(tr, width=proto.width, seed=seed)
+    out = {
+        "n_subjects": float(len(proto.subjects)),
+        "n_test_windows": float(len(te)),
+        "n_labelled": float(len(labelled)),
+        "n_pretrain": float(len(tr)),
+        "retrieval_top1": retrieval(pre, te, 256, seed),
+        "retrieval_chance": 1.0 / min(256, len(te)),
+    }
+    for name, model in (("probe", pre), ("random_probe", control)):
+        pred = linear_probe(embed(model, labelled), labelled.y, embed(model, te), seed)
+        out[f"{name}_macro_f1"] = scores(te.y, pred, k)["macro_f1"]
+    sup_cfg = TrainConfig(epochs=proto.supervised_epochs, batch_size=32, seed=seed)
+    sup = train_model(labelled, ModelConfig(width=proto.width, modality_dropout=0.0), sup_cfg)
+    out["supervised_macro_f1"] = scores(te.y, predict_log_proba(sup, te).argmax(1), k)["macro_f1"]
     return out

@@ -2,5 +2,12 @@
 
 from paperzoo.mmhar.baselines.deepconvlstm import DeepConvLSTMEncoder
 from paperzoo.mmhar.baselines.features_tree import FeatureTrees, window_features
+from paperzoo.mmhar.baselines.minirocket import MiniRocketRidge, fused_channels
 
-__all__ = ["DeepConvLSTMEncoder", "FeatureTrees", "window_features"]
+__all__ = [
+    "DeepConvLSTMEncoder",
+    "FeatureTrees",
+    "MiniRocketRidge",
+    "fused_channels",
+    "window_features",
+]
