@@ -1,0 +1,150 @@
+"""Frozen, validated configs: environment, planner, diffusion policy, plan selection, training.
+
+Defaults follow the paper and its CALVIN environment (docs/navdiff.md §2); every departure is a
+field documented in docs/navdiff.md §3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+SELECTIONS = ("single", "vote", "value", "memory", "oracle")
+Selection = Literal["single", "vote", "value", "memory", "oracle"]
+Expert = Literal["optimistic", "true"]
+
+
+def _at_least(name: str, value: int, low: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+
+
+def _positive(name: str, value: float) -> None:
+    if not isinstance(value, int | float) or not value > 0 or value != value:
+        raise ValueError(f"{name} must be a number > 0, got {value!r}")
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """GridMaze2D: a ``size``×``size`` perfect maze, view range ``view_range`` (window
+    (2vr+1)², line of sight), strict termination, ``max_steps`` before truncation.
+
+    ``cycle_window``: terminate when the agent returns, within that many steps, to a position
+    it held while the map had not grown since (0 disables). ``min_distance``: least start–goal
+    path cost.
+    """
+
+    size: int = 15
+    view_range: int = 2
+    max_steps: int = 100
+    min_distance: float = 10.0
+    cycle_window: int = 5
+
+    def __post_init__(self) -> None:
+        _at_least("size", self.size, 5)
+        _at_least("view_range", self.view_range, 1)
+        _at_least("max_steps", self.max_steps, 1)
+        _at_least("cycle_window", self.cycle_window, 0)
+        if not self.min_distance >= 0:
+            raise ValueError(f"min_distance must be >= 0, got {self.min_distance!r}")
+
+
+@dataclass(frozen=True)
+class PlannerConfig:
+    """CALVIN-style QMDP planner: ``k`` value-iteration steps with discount ``gamma``; the
+    available-action net has ``hidden`` channels; ``kernel_temperature`` is the 10 of
+    T_a = softmax(10·W_a)."""
+
+    k: int = 60
+    gamma: float = 0.99
+    hidden: int = 16
+    kernel_temperature: float = 10.0
+
+    def __post_init__(self) -> None:
+        _at_least("k", self.k, 1)
+        _at_least("hidden", self.hidden, 1)
+        _positive("kernel_temperature", self.kernel_temperature)
+        if not 0 < self.gamma <= 1:
+            raise ValueError(f"gamma must be in (0, 1], got {self.gamma!r}")
+
+
+@dataclass(frozen=True)
+class DiffusionConfig:
+    """Plan generator: plans of ``horizon`` actions as ``n_bits`` analog bits, a FiLM 1D U-Net
+    of width ``width`` conditioned on an egocentric crop of radius ``crop`` of the current map;
+    DDPM with ``train_timesteps``, sampled with DDIM in ``sample_steps``."""
+
+    horizon: int = 8
+    n_bits: int = 4
+    width: int = 32
+    embed: int = 64
+    crop: int = 7
+    train_timesteps: int = 100
+    sample_steps: int = 10
+
+    def __post_init__(self) -> None:
+        _at_least("horizon", self.horizon, 2)
+        if self.horizon % 2:
+            raise ValueError(f"horizon must be even (one U-Net down-sampling), got {self.horizon}")
+        _at_least("n_bits", self.n_bits, 4)  # 9 actions need 4 bits
+        _at_least("width", self.width, 4)
+        _at_least("embed", self.embed, 4)
+        _at_least("crop", self.crop, 1)
+        _at_least("train_timesteps", self.train_timesteps, 2)
+        _at_least("sample_steps", self.sample_steps, 1)
+        if self.sample_steps > self.train_timesteps:
+            raise ValueError(
+                f"sample_steps must be <= train_timesteps ({self.train_timesteps}), "
+                f"got {self.sample_steps}"
+            )
+
+
+@dataclass(frozen=True)
+class SelectConfig:
+    """How a plan is chosen and executed: ``selection`` mode, ``n_plans`` candidates,
+    ``execute`` actions of the chosen plan before replanning (receding horizon).
+
+    Modes: ``single`` (one sample, executed as decoded), ``vote`` (per-step majority of N),
+    ``value`` (N ranked by the learned QMDP value), ``memory`` (value plus the previous best
+    plan's tail: the full method), ``oracle`` (ranked by true cost-to-go: an upper bound only).
+    ``truncate_invalid``: cut each candidate at its first invalid step instead of dropping it.
+    """
+
+    selection: Selection = "memory"
+    n_plans: int = 20
+    execute: int = 1
+    truncate_invalid: bool = True
+
+    def __post_init__(self) -> None:
+        if self.selection not in SELECTIONS:
+            raise ValueError(f"selection must be one of {SELECTIONS}, got {self.selection!r}")
+        _at_least("n_plans", self.n_plans, 1)
+        _at_least("execute", self.execute, 1)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Imitation data and optimisation: ``n_mazes`` expert episodes from ``expert``; planner and
+    diffusion steps, batch sizes and learning rates."""
+
+    n_mazes: int = 400
+    expert: Expert = "optimistic"
+    planner_steps: int = 300
+    planner_lr: float = 5e-3
+    planner_batch: int = 64
+    diffusion_steps: int = 1500
+    diffusion_lr: float = 2e-3
+    diffusion_batch: int = 256
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _at_least("n_mazes", self.n_mazes, 1)
+        if self.expert not in ("optimistic", "true"):
+            raise ValueError(f"expert must be 'optimistic' or 'true', got {self.expert!r}")
+        _at_least("planner_steps", self.planner_steps, 0)
+        _at_least("diffusion_steps", self.diffusion_steps, 0)
+        _at_least("planner_batch", self.planner_batch, 1)
+        _at_least("diffusion_batch", self.diffusion_batch, 1)
+        _positive("planner_lr", self.planner_lr)
+        _positive("diffusion_lr", self.diffusion_lr)
+        _at_least("seed", self.seed, 0)

@@ -1,0 +1,162 @@
+"""The cached runs the claims read: one training per (setting, seed) and one evaluation round per
+(setting, seed, method, selection, N, round, maze size).
+
+Scales: smoke (tests) = 9×9 mazes and a handful of steps; quick = 15×15 vr2 mazes, 160 expert
+episodes, tiny nets, 2 rounds × 16 held-out episodes; full = 1000 episodes, longer training,
+5 rounds × 100 episodes (docs/navdiff.md §4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import torch
+
+from paperzoo.core.experiments import experiment
+from paperzoo.core.registry import Scale
+from paperzoo.core.runtime import torch_threads
+from paperzoo.navdiff.config import (
+    DiffusionConfig,
+    EnvConfig,
+    PlannerConfig,
+    SelectConfig,
+    TrainConfig,
+)
+from paperzoo.navdiff.data import eval_seeds, expert_data
+from paperzoo.navdiff.diffusion import DiffusionPolicy
+from paperzoo.navdiff.evaluate import evaluate
+from paperzoo.navdiff.planner import QMDPPlanner
+from paperzoo.navdiff.training import planner_accuracy, train_diffusion, train_planner
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Everything that decides a trained pair and its evaluation."""
+
+    env: EnvConfig
+    planner: PlannerConfig
+    diffusion: DiffusionConfig
+    train: TrainConfig
+    train_k: int  # VI iterations while training (evaluation uses planner.k)
+    rounds: int
+    episodes: int
+    execute: int = 1
+
+
+SMOKE = Setting(
+    EnvConfig(size=9, max_steps=25, min_distance=4.0),
+    PlannerConfig(k=16, hidden=8),
+    DiffusionConfig(width=8, embed=16, crop=4),
+    TrainConfig(n_mazes=16, planner_steps=4, diffusion_steps=4, diffusion_batch=32),
+    train_k=8,
+    rounds=1,
+    episodes=4,
+)
+QUICK = Setting(
+    EnvConfig(),
+    PlannerConfig(k=60, hidden=16),
+    DiffusionConfig(width=16, embed=32),
+    TrainConfig(
+        n_mazes=160, planner_steps=300, planner_lr=1e-2, diffusion_steps=400, diffusion_batch=128
+    ),  # fmt: skip
+    train_k=30,
+    rounds=2,
+    episodes=16,
+)
+FULL = Setting(
+    EnvConfig(),
+    PlannerConfig(k=60, hidden=32),
+    DiffusionConfig(width=32, embed=64),
+    TrainConfig(n_mazes=1000, planner_steps=1500, planner_lr=5e-3, diffusion_steps=4000),
+    train_k=60,
+    rounds=5,
+    episodes=100,
+)
+
+
+def setting(scale: Scale) -> Setting:
+    return Scale.parse(scale).pick(smoke=SMOKE, quick=QUICK, full=FULL)
+
+
+@experiment(binary=True)
+def trained(s: Setting, seed: int) -> dict[str, Any]:
+    """Planner and diffusion policy trained by imitation on seed ``seed``'s expert episodes."""
+    train = replace(s.train, seed=seed)
+    with torch_threads(1):
+        data = expert_data(s.env, train.n_mazes, train.expert, seed)
+        planner, p_loss = train_planner(data, replace(s.planner, k=s.train_k), train)
+        planner.config = s.planner
+        policy, d_loss = train_diffusion(data, s.diffusion, train)
+        held_out = expert_data(s.env, max(train.n_mazes // 10, 4), train.expert, seed + 500)
+        acc = planner_accuracy(planner, held_out)
+    return {
+        "planner": planner.state_dict(),
+        "policy": policy.state_dict(),
+        "planner_loss": torch.tensor(p_loss),
+        "diffusion_loss": torch.tensor(d_loss),
+        "planner_accuracy": torch.tensor(acc),
+    }
+
+
+def models(s: Setting, seed: int) -> tuple[QMDPPlanner, DiffusionPolicy, dict[str, float]]:
+    """The trained pair of :func:`trained`, rebuilt, plus training diagnostics."""
+    state = trained(s, seed)
+    planner = QMDPPlanner(s.planner)
+    planner.load_state_dict(state["planner"])
+    policy = DiffusionPolicy(s.diffusion)
+    policy.load_state_dict(state["policy"])
+    d_loss = state["diffusion_loss"]
+    n = max(len(d_loss) // 10, 1)
+    info = {
+        "planner_accuracy": float(state["planner_accuracy"]),
+        "diffusion_loss_first": float(d_loss[:n].mean()),
+        "diffusion_loss_last": float(d_loss[-n:].mean()),
+    }
+    return planner.eval(), policy.eval(), info
+
+
+@experiment()
+def evaluation(
+    s: Setting,
+    seed: int,
+    method: str,
+    selection: str = "memory",
+    n_plans: int = 20,
+    round_: int = 0,
+    size: int | None = None,
+) -> dict[str, Any]:
+    """One round of ``s.episodes`` held-out episodes (seeds recorded) on mazes of ``size``."""
+    planner, policy, info = models(s, seed)
+    env = s.env if size is None else replace(s.env, size=size, max_steps=s.env.max_steps * 3)
+    seeds = eval_seeds(seed * 100 + round_, s.episodes)
+    select = SelectConfig(selection, n_plans, s.execute)  # type: ignore[arg-type]
+    with torch_threads(1):
+        out = evaluate(env, seeds, method, planner, policy, select, seed=seed * 100 + round_)
+    return {**out, **info}
+
+
+def rounds(
+    s: Setting, seed: int, method: str, selection: str = "memory", n_plans: int = 20,
+    size: int | None = None,
+) -> dict[str, float]:  # fmt: skip
+    """Success, reach and SPL over rounds: mean and SD across rounds, episode count."""
+    runs = [evaluation(s, seed, method, selection, n_plans, r, size) for r in range(s.rounds)]
+    out: dict[str, float] = {}
+    for key in ("success", "reached", "spl", "collided", "cycled"):
+        per_round = [float(np.mean(r[key])) for r in runs]
+        out[f"{key}"] = float(np.mean(per_round))
+        out[f"{key}_sd"] = float(np.std(per_round, ddof=1)) if len(per_round) > 1 else 0.0
+    out["episodes"] = float(sum(len(r["success"]) for r in runs))
+    replans = sum(r["replans"] for r in runs)
+    out["fallback_share"] = sum(r["fallbacks"] for r in runs) / replans if replans else 0.0
+    out["first_seed"] = float(runs[0]["seeds"][0])
+    return out
+
+
+def round_calls(
+    s: Setting, seed: int, method: str, selection: str = "memory", n_plans: int = 20,
+    size: int | None = None,
+) -> list:  # fmt: skip
+    return [evaluation.call(s, seed, method, selection, n_plans, r, size) for r in range(s.rounds)]
