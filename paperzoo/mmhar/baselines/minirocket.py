@@ -1,7 +1,7 @@
 """MiniRocket (Dempster et al. 2021, aeon's transform) + ridge classifier on the early-fused
 channels of each window (docs/mmhar.md §2.5). Each modality is resampled to the first one's
 window length; missing modalities are zero after the training normalisation. aeon compiles its
-kernels with numba on the first fit (≈ 19 s, measured in the research notes)."""
+kernels with numba on the first fit (≈ 19 s, measured: docs/mmhar.md §2.5)."""
 
 from __future__ import annotations
 
