@@ -1,7 +1,7 @@
-"""Loaders for datasets users download themselves, in their published formats
-(docs/mmhar.md §2.2): PAMAP2 ``Protocol/subject1xx.dat``, Opportunity ``S<k>-ADL<j>.dat`` /
-``-Drill.dat`` and WISDM v1.1 ``WISDM_ar_v1.1_raw.txt``. Each returns :class:`~paperzoo.mmhar.modality.Recording`
-objects with a presence mask where the file has gaps (NaN) and label code −1 where unlabelled.
+"""Loaders for datasets users download themselves, in their published formats (docs/mmhar.md §2.2):
+PAMAP2 ``Protocol/subject1xx.dat``, Opportunity ``S<k>-ADL<j>.dat`` / ``-Drill.dat`` and WISDM
+v1.1 ``WISDM_ar_v1.1_raw.txt``. Each returns :class:`~paperzoo.mmhar.modality.Recording` objects
+with a presence mask where the file has gaps (NaN) and label code −1 where unlabelled.
 """
 
 from __future__ import annotations
