@@ -7,8 +7,11 @@ of a ViT-B-shaped SAM encoder (256², random weights) is reported beside it.
 
 from __future__ import annotations
 
+import os
+import resource
+import subprocess
+import sys
 import time
-from collections.abc import Callable
 from statistics import median
 
 import torch
@@ -22,25 +25,47 @@ from paperzoo.masksam.model import MaskSAM
 from paperzoo.masksam.training import predict_volume
 
 
-def peak_rss_mib(fn: Callable[[], object]) -> float:
-    """Peak resident memory above the starting RSS while ``fn`` runs (MiB; Linux ``VmHWM`` after
-    resetting it through ``/proc/self/clear_refs``); NaN where that is unavailable."""
+def peak_rss_mib(variant: str, scale: Scale, shape: tuple[int, int, int]) -> float:
+    """Peak resident memory (MiB) that one sliding-window inference of ``variant`` adds, measured
+    in a fresh Python process once the model and volume are built: Linux's peak RSS (``VmHWM``,
+    reset through ``/proc/self/clear_refs``) minus the RSS before the run, or the ``ru_maxrss``
+    growth where that reset is unavailable (then a lower bound). torch's allocator is invisible
+    to ``tracemalloc``, and a warm parent's freed-but-kept pages would hide the growth."""
+    code = (
+        "import sys; from paperzoo.masksam.bench import _peak_child; "
+        f"print(_peak_child({variant!r}, {str(Scale.parse(scale).value)!r}, {tuple(shape)!r}))"
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"peak memory probe failed: {done.stderr.strip().splitlines()[-1:]}")
+    return float(done.stdout.strip().splitlines()[-1])
 
-    def status(field: str) -> float:
-        for line in open("/proc/self/status"):
-            if line.startswith(field):
-                return float(line.split()[1]) / 1024
-        raise OSError(field)
+
+def _peak_child(variant: str, scale: str, shape: tuple[int, int, int]) -> float:
+    """Body of :func:`peak_rss_mib` in the child process."""
+    s = setting(Scale.parse(scale))
+    vol = make_phantom(0, type(s.spec)(shape=shape, organs=s.spec.organs)).image
+    model, predictor, _ = build_variant(variant, s)
+    model.eval()
+    roi = (s.model.frames, s.model.img_size, s.model.img_size)
+
+    def status(field: str) -> float:  # MiB
+        with open("/proc/self/status") as handle:
+            return next(float(ln.split()[1]) for ln in handle if ln.startswith(field)) / 1024
 
     try:
         with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
+            handle.write("5")  # resets VmHWM to the current RSS
         base = status("VmRSS:")
-        fn()
+        predict_volume(predictor, vol, roi)
         return max(status("VmHWM:") - base, 0.0)
     except OSError:
-        fn()
-        return float("nan")
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        predict_volume(predictor, vol, roi)
+        return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024  # KiB
 
 
 def trainable_fraction(name: str = "vit_b") -> dict[str, float]:
@@ -80,8 +105,7 @@ def bench_sliding_window(scale: Scale) -> BenchResult:
     def run_unet() -> object:
         return predict_volume(unet_fn, vol, roi)
 
-    # peaks first, before timing warms the allocator (growth above the resident set: a lower bound)
-    peak_ours, peak_unet = peak_rss_mib(run_ours), peak_rss_mib(run_unet)
+    peak_ours, peak_unet = (peak_rss_mib(v, scale, shape) for v in ("masksam", "resunet"))
     repeats = scale.pick(smoke=1, quick=3, full=3)
     t_ours, t_unet = time_pair(
         run_ours, run_unet, repeats=repeats, warmup=scale.pick(smoke=0, quick=1, full=1)

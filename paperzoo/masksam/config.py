@@ -46,6 +46,7 @@ class MaskSAMConfig:
     pg_channels: int = 16
     depth_context: bool = True
     refine_residual: bool = True  # deviation (docs/masksam.md §3.2): refinement head adds its input
+    hires_skip: bool = True  # deviation (docs/masksam.md §3.2): stem features at full resolution
     pos_embed_resize: Literal["crop", "interpolate"] = "crop"
 
     def __post_init__(self) -> None:
@@ -153,6 +154,8 @@ class TrainConfig:
     batch_size: int = 2
     lr: float = 1e-3
     weight_decay: float = 3e-5
+    eps: float = 1e-4  # AdamW epsilon (nnU-Net's)
+    schedule: Literal["poly", "constant"] = "poly"  # nnU-Net's poly decay (power 0.9) or none
     grad_clip: float = 12.0
     class_weight: float = 0.2
     mask_bce_weight: float = 1.2
@@ -167,14 +170,17 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr!r}")
+        for name in ("lr", "eps"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
         for name in ("weight_decay", "grad_clip", "class_weight", "mask_bce_weight"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         for name in ("mask_dice_weight", "aux_weight", "giou_weight"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if self.schedule not in ("poly", "constant"):
+            raise ValueError(f"schedule must be 'poly' or 'constant', got {self.schedule!r}")
         if not 0 < self.eos_coef <= 1:
             raise ValueError(f"eos_coef must be in (0, 1], got {self.eos_coef!r}")
         if not 0 <= self.seed < 2**32:

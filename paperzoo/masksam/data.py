@@ -6,6 +6,7 @@ Arrays are ``[D, H, W]`` with the coarse (slice) axis first: the model's T axis.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -245,3 +246,66 @@ def save_volume(volume: Volume, path: str | Path, label_path: str | Path | None 
             raise ValueError("label_path: this volume has no label map")
         nib.save(nib.Nifti1Image(volume.label.transpose(2, 1, 0), affine), str(label_path))
     return Path(path)
+
+
+# --- the nilearn MNI152 brain (real texture; 3 classes) --------------------------------------
+
+BRAIN_CLASSES = ("background", "grey_matter", "white_matter")
+
+
+def _mni_files() -> dict[str, Path]:
+    """The MNI152 2009a T1 / GM / WM files shipped inside nilearn (found without importing it)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("nilearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("nilearn is not installed: the MNI brain task needs its data files")
+    root = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
+    files = {
+        k: root / f"mni_icbm152_{k}_tal_nlin_sym_09a_converted.nii.gz" for k in ("t1", "gm", "wm")
+    }
+    missing = [str(p) for p in files.values() if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"nilearn's MNI152 files are missing: {missing}")
+    return files
+
+
+@functools.cache
+def _mni_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """The MNI T1 and its {0: background, 1: GM, 2: WM} labels, [z, y, x] (read once)."""
+    files = _mni_files()
+    t1, gm, wm = (
+        np.asarray(nib.load(str(files[k])).dataobj, np.float32) for k in ("t1", "gm", "wm")
+    )
+    label = np.where(np.maximum(gm, wm) > 127.5, np.where(wm >= gm, 2, 1), 0).astype(np.uint8)
+    # file order (x, y, z) -> (z, y, x), z the slice axis
+    t1, label = t1.transpose(2, 1, 0), label.transpose(2, 1, 0)
+    return t1, label
+
+
+def mni_brain(seed: int, shape: tuple[int, int, int] = (32, 64, 64)) -> Volume:
+    """A deformed copy of nilearn's 1 mm MNI152 brain as a [D, H, W] volume (docs/masksam.md §3.4).
+
+    Labels: argmax over {background, GM, WM} where the larger probability exceeds 0.5. The axial
+    axis becomes the coarse one (D slices, about 6 mm apart for D = 32); each ``seed`` applies its
+    own in-plane rotation/scale/shift, a smooth bias field and noise (seed 0 still deformed).
+    """
+    if len(shape) != 3 or min(shape) < 4:
+        raise ValueError(f"shape must be three sizes >= 4, got {shape!r}")
+    t1, label = _mni_arrays()
+    rng = np.random.default_rng(seed)
+    d, h, w = shape
+    theta, scale = rng.uniform(-0.15, 0.15), rng.uniform(0.9, 1.1)
+    rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]]) / scale
+    zoom = np.array(t1.shape, np.float64) / np.array(shape, np.float64)
+    matrix = np.diag(zoom)
+    matrix[1:, 1:] = rot * zoom[1:]
+    centre_out = (np.array(shape) - 1) / 2
+    centre_in = (np.array(t1.shape) - 1) / 2 + np.r_[0.0, rng.uniform(-8, 8, size=2)]
+    offset = centre_in - matrix @ centre_out
+    image = ndimage.affine_transform(t1, matrix, offset, output_shape=shape, order=1)
+    lab = ndimage.affine_transform(label, matrix, offset, output_shape=shape, order=0)
+    image = image * (1 + 0.1 * _smooth_field(rng, shape, (2, 3, 3)))
+    image = image + rng.normal(0, 4.0, size=shape)
+    spacing = (float(zoom[0]), float(zoom[1] * scale), float(zoom[2] * scale))
+    return Volume(normalise(image.astype(np.float32)), lab.astype(np.uint8), spacing)

@@ -132,7 +132,8 @@ class PromptGenerator(nn.Module):
     tokens per slice (docs/masksam.md §2.3).
 
     Starts from the neck map at the token grid, climbs in (1, 2, 2) steps to full resolution,
-    adding at each stage a skip from a global-attention block's output.
+    adding at each stage a skip from a global-attention block's output; with ``cfg.hires_skip``
+    the full-resolution stage also sees the stem's features (docs/masksam.md §3.2).
     """
 
     def __init__(self, cfg: MaskSAMConfig, kt: int):
@@ -150,13 +151,19 @@ class PromptGenerator(nn.Module):
             nn.Sequential(_up_block(a, b), _conv_block(b, b, kt))
             for a, b in zip(widths, widths[1:], strict=False)
         )
+        self.hires = (
+            _conv_block(widths[-1] + STEM_WIDTH, widths[-1], kt) if cfg.hires_skip else None
+        )
         self.mask_head = nn.Conv3d(widths[-1], cfg.num_queries, 1)
         self.box_head = nn.Conv3d(sum(widths), cfg.num_queries, 1)
         self.token_head = _conv_block(sum(widths), cfg.num_queries, kt)
 
-    def forward(self, neck: Tensor, feats: list[Tensor]) -> tuple[Tensor, Tensor, Tensor]:
-        """neck [B, P, T, h, w], feats: global-block outputs [B, D, T, h, w] -> aux mask logits
-        [B, N, T, H, W], boxes [B, T, N, 4] (normalised xyxy), classifier tokens [B, T, N, P]."""
+    def forward(
+        self, neck: Tensor, feats: list[Tensor], stem: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """neck [B, P, T, h, w], feats: global-block outputs [B, D, T, h, w], stem features
+        [B, 8, T, H, W] -> aux mask logits [B, N, T, H, W], boxes [B, T, N, 4] (normalised
+        xyxy), classifier tokens [B, T, N, P]."""
         x = self.inp(neck) + self.skips[0](feats[-1])
         stages = [x]
         for s, up in enumerate(self.ups, start=1):
@@ -164,6 +171,8 @@ class PromptGenerator(nn.Module):
             skip = self.skips[s](feats[-1 - s % len(feats)])
             x = x + F.interpolate(skip, size=x.shape[2:], mode="trilinear", align_corners=False)
             stages.append(x)
+        if self.hires is not None:
+            x = x + self.hires(torch.cat([x, stem], 1))
         t = x.shape[2]
         masks = self.mask_head(x)
         pooled = torch.cat([F.adaptive_avg_pool3d(s, (t, 2, 2)) for s in stages], 1)
@@ -173,6 +182,9 @@ class PromptGenerator(nn.Module):
         pooled = torch.cat([F.adaptive_avg_pool3d(s, (t, side, side)) for s in stages], 1)
         tokens = self.token_head(pooled).flatten(3).permute(0, 2, 1, 3)  # [B, T, N, P]
         return masks, boxes, tokens
+
+
+STEM_WIDTH = 8  # channels of the stem's first block (1 → 8 → 3)
 
 
 def _identity(x: Tensor) -> Tensor:
@@ -193,7 +205,8 @@ class MaskSAM(nn.Module):
         t, d, p, n = cfg.frames, cfg.embed_dim, cfg.prompt_dim, cfg.num_queries
         self.image_encoder, self.prompt_encoder, self.mask_decoder = build_sam_parts(cfg)
         self.stem = nn.Sequential(
-            _conv_block(1, 8, kt, nn.LeakyReLU), _conv_block(8, 3, kt, nn.LeakyReLU)
+            _conv_block(1, STEM_WIDTH, kt, nn.LeakyReLU),
+            _conv_block(STEM_WIDTH, 3, kt, nn.LeakyReLU),
         )
         self.space_adapters = nn.ModuleList(
             DepthConvAdapter(d, cfg.adapter_ratio, t, kt, residual=True) for _ in range(cfg.depth)
@@ -219,8 +232,11 @@ class MaskSAM(nn.Module):
         hid = cfg.pg_channels
         n_up = int(math.log2(cfg.patch_size // 4))
         self.refine = nn.Sequential(
-            _conv_block(n, hid, kt),
-            *[_up_block(hid, hid) for _ in range(n_up)],
+            _conv_block(n, hid, kt), *[_up_block(hid, hid) for _ in range(n_up)]
+        )
+        extra = STEM_WIDTH if cfg.hires_skip else 0
+        self.refine_head = nn.Sequential(
+            _conv_block(hid + extra, hid, kt),
             nn.Conv3d(hid, n, (kt, 3, 3), padding=(kt // 2, 1, 1)),
         )
         self.freeze_sam()
@@ -270,10 +286,12 @@ class MaskSAM(nn.Module):
                 f"{t}×{hh}×{ww} (use segment_volume for whole volumes)"
             )
         n, s = cfg.num_queries, cfg.tokens
-        feats, neck = self.encode(self.stem(x))
+        stem = self.stem[0](x)
+        feats, neck = self.encode(self.stem[1](stem))
         aux_masks, boxes, aux_tokens = self.prompt_generator(
             neck.unflatten(0, (b, t)).transpose(1, 2),
             [f.unflatten(0, (b, t)).permute(0, 4, 1, 2, 3) for f in feats],  # [B, D, T, h, w]
+            stem,
         )
         # prompts per (slice, query), batch order (B, T, N)
         aux_flat = aux_masks.permute(0, 2, 1, 3, 4)  # [B, T, N, H, W]
@@ -311,6 +329,7 @@ class MaskSAM(nn.Module):
         masks = decoder_mask(dec, queries[:, 1], keys, s)  # [B·T·N, 4h, 4w]
         masks = masks.reshape(b, t, n, 4 * s, 4 * s).transpose(1, 2)
         refined = self.refine(masks)
+        refined = self.refine_head(torch.cat([refined, stem], 1) if cfg.hires_skip else refined)
         if cfg.refine_residual:
             refined = refined + F.interpolate(masks, size=refined.shape[2:], mode="nearest")
         logits = self.classifier(queries[:, -1]).reshape(b, t, n, -1)

@@ -105,8 +105,9 @@ def sample_chunks(
 
 def _optimiser(model: nn.Module, cfg: TrainConfig) -> tuple[torch.optim.Optimizer, object]:
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, eps=1e-4)
-    sched = torch.optim.lr_scheduler.PolynomialLR(opt, total_iters=cfg.steps, power=0.9)
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, eps=cfg.eps)
+    power = 0.9 if cfg.schedule == "poly" else 0.0
+    sched = torch.optim.lr_scheduler.PolynomialLR(opt, total_iters=cfg.steps, power=power)
     return opt, sched
 
 
@@ -118,7 +119,8 @@ def train(
     size: int,
     loss_fn: Callable[[nn.Module, Tensor, Tensor], Tensor],
 ) -> list[float]:
-    """AdamW + poly LR + gradient clipping for ``cfg.steps`` steps; returns the losses."""
+    """AdamW + poly (or constant) LR + gradient clipping for ``cfg.steps`` steps; returns the
+    losses."""
     if not volumes or any(v.label is None for v in volumes):
         raise ValueError("volumes: training needs at least one labelled volume")
     rng = np.random.default_rng(cfg.seed)

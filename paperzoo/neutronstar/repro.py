@@ -4,10 +4,10 @@ EOS for every claim: PDM (ω–ρ mixing fixed by L0) in β-equilibrium, HP04 SL
 ``n_match``, and above 2 n0 the paper's lineage, ``NJL``: the crossover to CFL NJL quark matter
 at 5 n0 (default (H, g_V)/G), the headline of every claim since issue 17; the landed stand-in
 ``CONTINUATION`` (CSS above 2 n0) is measured side by side, with its own verdict by the same
-criterion. The paper's exact L0, crust matching and (H, g_V) are not known (docs/neutronstar.md
-§3.1), so the knobs L0, the matching density and (H, g_V) are measured alongside. Every curve is
-an ``experiments.eos_evaluation`` (cached, shared by the claims and their plots); each claim's
-``plan`` lists the ones it reads.
+criterion. The paper's exact L0, crust matching and (H, g_V) are not known
+(docs/neutronstar.md §3.1), so the knobs L0, the matching density and (H, g_V) are measured
+alongside. Every curve is an ``experiments.eos_evaluation`` (cached, shared by the claims and
+their plots); each claim's ``plan`` lists the ones it reads.
 """
 
 from __future__ import annotations

@@ -91,3 +91,16 @@ def test_bad_volumes_give_clear_errors(tmp_path):
     nib.save(nib.Nifti1Image(np.zeros((4, 4), np.float32), np.eye(4)), str(tmp_path / "flat.nii"))
     with pytest.raises(ValueError, match="must be 3D"):
         load_nifti(tmp_path / "flat.nii")
+
+
+@pytest.mark.slow
+def test_mni_brain_copies_differ_and_keep_grey_and_white_matter():
+    from paperzoo.masksam.data import BRAIN_CLASSES, mni_brain
+
+    a, b = mni_brain(0, (16, 32, 32)), mni_brain(1, (16, 32, 32))
+    assert a.image.shape == a.label.shape == (16, 32, 32) and a.image.dtype == np.float32
+    assert set(np.unique(a.label)) == set(range(len(BRAIN_CLASSES)))
+    assert 0.05 < (a.label == 1).mean() < 0.4 and 0.05 < (a.label == 2).mean() < 0.4
+    assert not np.array_equal(a.label, b.label) and a.spacing[0] > a.spacing[1]
+    with pytest.raises(ValueError, match="shape"):
+        mni_brain(0, (2, 32, 32))

@@ -129,3 +129,47 @@ def test_cli_phantom_train_segment_evaluate(tmp_path):
         ["masksam", "segment", str(four_d), "--out", str(mask), "--checkpoint", str(ckpt)],
     )
     assert bad.exit_code == 1 and "must be 3D" in bad.output
+
+
+def test_training_lowers_the_loss_and_every_trainable_module_gets_gradient():
+    """Regression for the slow-learning quick runs: 25 constant-LR steps on one tiny phantom
+    chunk at least halve the set loss, and after them every module owning trainable parameters
+    (adapters, prompt generator, classifier, refinement head, stem, embeddings) gets gradient."""
+    spec = PhantomSpec(shape=(4, 16, 16), organs=("liver", "spleen"))
+    cfg = TrainConfig(steps=25, batch_size=1, lr=1e-2, schedule="constant")
+    model = MaskSAM(tiny())
+    losses = train(model, [make_phantom(0, spec)], cfg, 4, 16, masksam_loss(cfg))
+    assert np.mean(losses[-3:]) < 0.5 * np.mean(losses[:3]), losses
+    vol = make_phantom(0, spec)
+    x = torch.from_numpy(vol.image)[None, None]
+    y = torch.from_numpy(vol.label.astype(np.int64))[None]
+    model.train()
+    model.zero_grad()
+    set_criterion(model(x), y, cfg)["loss"].backward()
+    owners = {
+        name or "model": [p for p in module.parameters(recurse=False) if p.requires_grad]
+        for name, module in model.named_modules()
+    }
+    silent = [
+        name
+        for name, params in owners.items()
+        if params and not any(p.grad is not None and p.grad.abs().sum() > 0 for p in params)
+    ]
+    assert not silent, silent
+    assert sum(len(p) for p in owners.values()) == sum(
+        1 for p in model.parameters() if p.requires_grad
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("schedule", "cosine"), ("eps", 0.0), ("lr", -1.0), ("steps", 0)]
+)
+def test_train_config_rejects_bad_values(field, value):
+    with pytest.raises(ValueError, match=field):
+        TrainConfig(**{field: value})
+
+
+def test_the_paper_path_without_the_hires_skip_still_runs():
+    model = MaskSAM(tiny(hires_skip=False))
+    assert model.prompt_generator.hires is None
+    assert model.semantic(torch.randn(2, 1, 4, 16, 16)).shape == (2, 3, 4, 16, 16)
