@@ -148,3 +148,46 @@ class TrainConfig:
         _positive("planner_lr", self.planner_lr)
         _positive("diffusion_lr", self.diffusion_lr)
         _at_least("seed", self.seed, 0)
+
+
+@dataclass(frozen=True)
+class BEVConfig:
+    """Synthetic point clouds of a maze and their bird's-eye-view projection (docs/navdiff.md §2.7).
+
+    Geometry: ``cell`` metres per grid cell, walls ``wall_height`` high, a ceiling at
+    ``ceiling``; ``density`` floor/ceiling points per cell (walls get twice as many), Gaussian
+    xyz noise ``noise`` (m), a ``clutter`` share of extra points on low objects and hanging
+    fixtures outside the obstacle band plus sparse outliers, a ``label_flip`` share of labels
+    replaced at random. Projection: a cell is an obstacle when at least ``obstacle_share`` of
+    its points lie in the height band ``band`` (label-free), the goal where at least
+    ``goal_share`` of its points are labelled target.
+    """
+
+    cell: float = 0.25
+    wall_height: float = 2.5
+    ceiling: float = 2.6
+    density: int = 24
+    noise: float = 0.02
+    clutter: float = 0.1
+    label_flip: float = 0.05
+    band: tuple[float, float] = (0.35, 2.2)
+    obstacle_share: float = 0.25
+    goal_share: float = 0.1
+
+    def __post_init__(self) -> None:
+        _positive("cell", self.cell)
+        _positive("wall_height", self.wall_height)
+        if not self.ceiling > self.wall_height:
+            raise ValueError(f"ceiling must exceed wall_height, got {self.ceiling!r}")
+        _at_least("density", self.density, 1)
+        for name in ("noise", "clutter", "label_flip"):
+            v = getattr(self, name)
+            if not isinstance(v, int | float) or not 0 <= v < 1:
+                raise ValueError(f"{name} must be a number in [0, 1), got {v!r}")
+        lo, hi = self.band
+        if not 0 <= lo < hi <= self.wall_height:
+            raise ValueError(f"band must satisfy 0 <= low < high <= wall_height, got {self.band}")
+        for name in ("obstacle_share", "goal_share"):
+            v = getattr(self, name)
+            if not isinstance(v, int | float) or not 0 < v <= 1:
+                raise ValueError(f"{name} must be a number in (0, 1], got {v!r}")

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from paperzoo.navdiff.baselines import calvin_actions, single_sample_plans
+from paperzoo.navdiff.bev import seen_through
 from paperzoo.navdiff.config import EnvConfig, SelectConfig
 from paperzoo.navdiff.diffusion import DiffusionPolicy
 from paperzoo.navdiff.env import VecGridMaze
@@ -70,8 +71,13 @@ def evaluate(
     seed: int = 0,
     planner_k: int | None = None,
     trace: Trace | None = None,
+    bev: np.ndarray | None = None,
 ) -> dict:
-    """Run one episode per seed with ``method``; per-episode metrics plus replanning counts."""
+    """Run one episode per seed with ``method``; per-episode metrics plus replanning counts.
+
+    ``bev``: full-layout BEV maps ``[B, 3, S, S]`` projected from point clouds (§2.7); the agent
+    then sees them, through the cells the environment has revealed, instead of the true map.
+    """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if method in ("vi", "diffusion") and planner is None:
@@ -81,6 +87,8 @@ def evaluate(
     select = select or SelectConfig()
     env = VecGridMaze(env_config)
     obs = env.reset(np.asarray(seeds))
+    if bev is not None and bev.shape != obs.maps.shape:
+        raise ValueError(f"bev: expected maps of shape {obs.maps.shape}, got {bev.shape}")
     b = len(seeds)
     rows = np.arange(b)
     gen = torch.Generator().manual_seed(seed)
@@ -94,6 +102,8 @@ def evaluate(
     while env.active.any():
         live = env.active
         maps, pos = obs
+        if bev is not None:
+            maps = seen_through(bev, maps)
         if method == "expert":
             act = optimistic_actions(maps, pos)
         elif method == "vi":

@@ -17,7 +17,9 @@ import torch
 from paperzoo.core.experiments import experiment
 from paperzoo.core.registry import Scale
 from paperzoo.core.runtime import torch_threads
+from paperzoo.navdiff.bev import bev_maps, obstacle_iou
 from paperzoo.navdiff.config import (
+    BEVConfig,
     DiffusionConfig,
     EnvConfig,
     PlannerConfig,
@@ -27,6 +29,7 @@ from paperzoo.navdiff.config import (
 from paperzoo.navdiff.data import eval_seeds, expert_data
 from paperzoo.navdiff.diffusion import DiffusionPolicy
 from paperzoo.navdiff.evaluate import evaluate
+from paperzoo.navdiff.maze import generate_mazes, place_start_goal
 from paperzoo.navdiff.planner import QMDPPlanner
 from paperzoo.navdiff.training import planner_accuracy, train_diffusion, train_planner
 
@@ -126,23 +129,41 @@ def evaluation(
     n_plans: int = 20,
     round_: int = 0,
     size: int | None = None,
+    episodes: int | None = None,
+    bev: BEVConfig | None = None,
 ) -> dict[str, Any]:
-    """One round of ``s.episodes`` held-out episodes (seeds recorded) on mazes of ``size``."""
+    """One round of ``episodes`` (default ``s.episodes``) held-out episodes (seeds recorded) on
+    mazes of ``size``; with ``bev``, on maps projected from point clouds of the same mazes."""
     planner, policy, info = models(s, seed)
     env = s.env if size is None else replace(s.env, size=size, max_steps=s.env.max_steps * 3)
-    seeds = eval_seeds(seed * 100 + round_, s.episodes)
+    seeds = eval_seeds(seed * 100 + round_, episodes or s.episodes)
     select = SelectConfig(selection, n_plans, s.execute)  # type: ignore[arg-type]
+    maps = None
+    if bev is not None:
+        free = generate_mazes(seeds, env.size)
+        _, goals = place_start_goal(seeds, free, env.min_distance)
+        maps = bev_maps(free, goals, bev, seed * 100 + round_)
+        truth_goal = maps[np.arange(len(seeds)), 2, goals[:, 0], goals[:, 1]]
+        info = {**info, "obstacle_iou": obstacle_iou(maps, free),
+                "goal_found": float(truth_goal.mean()),
+                "spurious_goals": float(maps[:, 2].sum() - truth_goal.sum())}  # fmt: skip
     with torch_threads(1):
-        out = evaluate(env, seeds, method, planner, policy, select, seed=seed * 100 + round_)
+        out = evaluate(
+            env, seeds, method, planner, policy, select, seed=seed * 100 + round_, bev=maps
+        )
     return {**out, **info}
 
 
 def rounds(
     s: Setting, seed: int, method: str, selection: str = "memory", n_plans: int = 20,
-    size: int | None = None,
+    size: int | None = None, episodes: int | None = None, bev: BEVConfig | None = None,
+    n_rounds: int | None = None,
 ) -> dict[str, float]:  # fmt: skip
     """Success, reach and SPL over rounds: mean and SD across rounds, episode count."""
-    runs = [evaluation(s, seed, method, selection, n_plans, r, size) for r in range(s.rounds)]
+    runs = [
+        evaluation(s, seed, method, selection, n_plans, r, size, episodes, bev)
+        for r in range(n_rounds or s.rounds)
+    ]
     out: dict[str, float] = {}
     for key in ("success", "reached", "spl", "collided", "cycled"):
         per_round = [float(np.mean(r[key])) for r in runs]
@@ -152,11 +173,18 @@ def rounds(
     replans = sum(r["replans"] for r in runs)
     out["fallback_share"] = sum(r["fallbacks"] for r in runs) / replans if replans else 0.0
     out["first_seed"] = float(runs[0]["seeds"][0])
+    for key in ("obstacle_iou", "goal_found", "spurious_goals"):
+        if key in runs[0]:
+            out[key] = float(np.mean([r[key] for r in runs]))
     return out
 
 
 def round_calls(
     s: Setting, seed: int, method: str, selection: str = "memory", n_plans: int = 20,
-    size: int | None = None,
+    size: int | None = None, episodes: int | None = None, bev: BEVConfig | None = None,
+    n_rounds: int | None = None,
 ) -> list:  # fmt: skip
-    return [evaluation.call(s, seed, method, selection, n_plans, r, size) for r in range(s.rounds)]
+    return [
+        evaluation.call(s, seed, method, selection, n_plans, r, size, episodes, bev)
+        for r in range(n_rounds or s.rounds)
+    ]
