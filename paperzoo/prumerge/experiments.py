@@ -21,12 +21,15 @@ from paperzoo.core.interfaces import ReducedTokens
 from paperzoo.core.registry import Measurement, Scale
 from paperzoo.prumerge.baselines import BASELINES, RandomK
 from paperzoo.prumerge.config import PruMergeConfig
-from paperzoo.prumerge.data import Features, Split, features
+from paperzoo.prumerge.data import DETAIL_ITEM_SIZE, Features, Split, features
 from paperzoo.prumerge.models import TokenHead, fit_head, head_accuracy
 from paperzoo.prumerge.reducer import prumerge
 
 SWEEP = (1 / 16, 1 / 8, 1 / 4, 1 / 2)
 SWEEP_METHODS = ("prumerge", "random_k", "cls_topk", "tome")
+K_HIST_MAX = 32  # per-image k histogram bins 0..K_HIST_MAX (the last one collects larger k)
+SIZE_BINS = (0, 8, 16, 20, 24, 28, 32, 36, 40, 64)  # object-patch counts for k vs object size
+DETAIL_METHODS = ("random_k", "cls_topk", "avg_pool")
 
 
 def scaled_knn(n: int) -> int:
@@ -77,8 +80,17 @@ def _adaptivity(f: Features, pm: ReducedTokens, seed: int) -> Measurement:
     objects = test.objects.sum(1).clamp(min=1).double()
     recall = float(((kept & test.objects).sum(1) / objects).mean())
     recall_random = float(((rkept & test.objects).sum(1) / objects).mean())
-    rho = stats.spearmanr(test.objects.sum(1).numpy(), k.numpy()).statistic
+    size = test.objects.sum(1)
+    rho = stats.spearmanr(size.numpy(), k.numpy()).statistic
+    hist = torch.bincount(k.clamp(max=K_HIST_MAX), minlength=K_HIST_MAX + 1).double() / len(k)
+    curve: Measurement = {f"khist_{i:02d}": float(h) for i, h in enumerate(hist)}
+    for lo, hi in zip(SIZE_BINS[:-1], SIZE_BINS[1:], strict=True):
+        inside = (size >= lo) & (size < hi)
+        curve[f"ksize_{lo:02d}_n"] = float(inside.sum())
+        curve[f"ksize_{lo:02d}_k"] = float(k[inside].double().mean()) if inside.any() else 0.0
     return {
+        **curve,
+        "k_mean": float(k.double().mean()),
         "k_std": float(k.double().std()),
         "k_spearman_objects": float(np.nan_to_num(rho)),
         "recall_prumerge": recall,
@@ -143,3 +155,33 @@ def evaluation(seed: int, scale: Scale) -> Measurement:
             out[f"sweep_{ratio:.4f}_{name}"] = head_accuracy(head, r, test.labels)
     out.update(_adaptivity(f, reduced["prumerge"], seed))
     return out
+
+
+@experiment(code=CODE, env=(ROOT_ENV,))
+def detail_evaluation(seed: int, scale: Scale) -> Measurement:
+    """The detail task (items pasted at ``DETAIL_ITEM_SIZE``), one seed: PruMerge and matched-budget
+    baselines training-free; the all-token and PruMerge heads also fine-tuned."""
+    f = features(scale, DETAIL_ITEM_SIZE)
+    epochs = scale.pick(smoke=1, quick=8, full=30)
+    ft_epochs = scale.pick(smoke=1, quick=3, full=8)
+    train, test = f.train, f.test
+    n = test.tokens.shape[1]
+    cfg = method_configs(n)["prumerge"]
+    head = fit_head(train.full(), train.labels, f.classes, seed, epochs)
+    pm_train, pm_test = _reduce(train, cfg, f.grid), _reduce(test, cfg, f.grid)
+    out: Measurement = {"n_tokens": float(n), "classes": float(f.classes)}
+    out["full"] = head_accuracy(head, test.full(), test.labels)
+    out["tokens_prumerge"] = float(pm_test.lengths().double().mean())
+    out["tf_prumerge"] = head_accuracy(head, pm_test, test.labels)
+    for name in DETAIL_METHODS:
+        r = _baseline(name, test, pm_test.lengths(), seed)
+        out[f"tf_{name}"] = head_accuracy(head, r, test.labels)
+    for name, (tr, te) in {
+        "full": (train.full(), test.full()),
+        "prumerge": (pm_train, pm_test),
+    }.items():
+        tuned = _finetune(head, tr, train.labels, seed, ft_epochs)
+        out[f"ft_{name}"] = head_accuracy(tuned, te, test.labels)
+    adapt = _adaptivity(f, pm_test, seed)
+    keys = ("k_mean", "k_std", "k_spearman_objects", "recall_ratio")
+    return out | {f"adapt_{k}": adapt[k] for k in keys}

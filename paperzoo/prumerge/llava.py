@@ -9,7 +9,9 @@ the placeholder count matches. Use :func:`patch_llava` as a context manager:
 
 Inside it, ``model.model.get_image_features`` is replaced so that it returns the projected
 PruMerge tokens of each image. :meth:`LlavaPatch.prepare` rewrites each sequence's run of image
-placeholders to k_i + 1 of them, left-padding the batch. On exit the method is restored.
+placeholders to k_i + 1 of them, left-padding the batch, and keeps the reduced tokens so that
+the forward that follows with the same ``pixel_values`` does not run the vision tower again. On
+exit the method is restored.
 """
 
 from __future__ import annotations
@@ -39,12 +41,27 @@ class LlavaPatch:
 
     model: nn.Module
     cfg: PruMergeConfig
+    _last: tuple[Tensor, ReducedTokens] | None = None
 
     def reduced(self, pixel_values: Tensor) -> ReducedTokens:
         """PruMerge tokens of the vision tower (before the projector), one image per row."""
         tower = self.model.model.vision_tower
         with torch.no_grad():
             return reduce(tower, pixel_values.to(tower.dtype), self.cfg)
+
+    def _reduced_once(self, pixel_values: Tensor) -> ReducedTokens:
+        """:meth:`reduced`, reusing the last result when the images are the same tensor values."""
+        if self._last is not None:
+            seen, r = self._last
+            if seen is pixel_values or (
+                seen.shape == pixel_values.shape
+                and seen.dtype == pixel_values.dtype
+                and torch.equal(seen, pixel_values)
+            ):
+                return r
+        r = self.reduced(pixel_values)
+        self._last = (pixel_values, r)
+        return r
 
     def prepare(
         self, input_ids: Tensor, attention_mask: Tensor, pixel_values: Tensor
@@ -59,7 +76,7 @@ class LlavaPatch:
                 f"per row, got shape {list(input_ids.shape)}, runs {runs.tolist()}, "
                 f"{len(pixel_values)} images"
             )
-        counts = self.reduced(pixel_values).lengths()
+        counts = self._reduced_once(pixel_values).lengths()
         pad = self.model.config.text_config.pad_token_id
         pad = 0 if pad is None else int(pad)
         # vectorised rewrite: keep the first k_i + 1 placeholders of each run, drop the rest
@@ -102,7 +119,7 @@ def patch_llava(model: nn.Module, cfg: PruMergeConfig | None = None) -> Iterator
     def get_image_features(pixel_values: Tensor, **_kwargs: object) -> object:
         from transformers.modeling_outputs import BaseModelOutputWithPooling
 
-        r = handle.reduced(pixel_values)
+        r = handle._reduced_once(pixel_values)
         projected = inner.multi_modal_projector(r.tokens.to(pixel_values.dtype))
         per_image = [p[m] for p, m in zip(projected, r.mask, strict=True)]  # k_i + 1 each
         return BaseModelOutputWithPooling(pooler_output=per_image)
@@ -111,6 +128,7 @@ def patch_llava(model: nn.Module, cfg: PruMergeConfig | None = None) -> Iterator
     try:
         yield handle
     finally:
+        handle._last = None
         if had_own:
             inner.get_image_features = original
         else:

@@ -1,6 +1,7 @@
 """The paper's claims, measured on the frozen cached ViT + transformer-head stand-in.
 
-All four claims read one cached run per seed (:func:`paperzoo.prumerge.experiments.evaluation`).
+The claims read one cached run per seed (:func:`paperzoo.prumerge.experiments.evaluation`);
+``detail_regime`` also reads :func:`paperzoo.prumerge.experiments.detail_evaluation`.
 Accuracy differences are in points (×100); ± is the 95 % Student-t CI over seeds. "Not worse"
 means the CI reaches 0 or above; verdicts are computed from the numbers only.
 """
@@ -15,10 +16,20 @@ from paperzoo.core.experiments import ExperimentCall
 from paperzoo.core.plot import new_figure, save_figure
 from paperzoo.core.registry import Measurement, Scale, Verdict, reproduction
 from paperzoo.core.report import Summary, summarise
-from paperzoo.prumerge.experiments import SWEEP, SWEEP_METHODS, evaluation
+from paperzoo.prumerge.data import DETAIL_ITEM_SIZE
+from paperzoo.prumerge.experiments import (
+    DETAIL_METHODS,
+    K_HIST_MAX,
+    SIZE_BINS,
+    SWEEP,
+    SWEEP_METHODS,
+    detail_evaluation,
+    evaluation,
+)
 
 #: seconds for the claims at quick scale (1 seed), empty prumerge cache, the core's trained ViT
-#: cached (shared with tokentm and saco): one seed measured 26 s of CPU on 1 thread
+#: cached (shared with tokentm and saco): one seed measured 42 s of CPU on 1 thread, process
+#: start and the detail task included (57 s wall on the loaded 2-core machine)
 QUICK_BUDGET_S = 60
 FT_TOL = 3.0  # points: "small accuracy loss" after fine-tuning (acceptance target Q1)
 TF_TOL = 10.0  # points: training-free
@@ -223,6 +234,21 @@ def _adaptive_criterion(runs: list[Measurement]) -> Verdict:
     return Verdict.partial(text) if any(ok) else Verdict.not_reproduced(text)
 
 
+def _adaptivity_plot(runs: list[Measurement], out: Path, scale: Scale) -> list[Path]:
+    fig, (hist, curve) = new_figure(1, 2)
+    ks = np.arange(K_HIST_MAX + 1)
+    hist.bar(ks, [np.mean([r[f"khist_{k:02d}"] for r in runs]) for k in ks], color="tab:blue")
+    hist.set_xlabel(f"tokens kept k per image (last bar: >= {K_HIST_MAX})")
+    hist.set_ylabel("share of test images")
+    lows = [lo for lo in SIZE_BINS[:-1] if all(r[f"ksize_{lo:02d}_n"] > 0 for r in runs)]
+    centres = [(lo + hi) / 2 for lo, hi in zip(SIZE_BINS[:-1], SIZE_BINS[1:], strict=True)]
+    x = [c for lo, c in zip(SIZE_BINS[:-1], centres, strict=True) if lo in lows]
+    curve.plot(x, [np.mean([r[f"ksize_{lo:02d}_k"] for r in runs]) for lo in lows], marker="o")
+    curve.set_xlabel("object patches in the image (bin centre)")
+    curve.set_ylabel("mean k")
+    return [save_figure(fig, out / "prumerge_adaptive_k.png")]
+
+
 @reproduction(
     name="adaptivity",
     title="adaptive k follows image content",
@@ -234,8 +260,81 @@ def _adaptive_criterion(runs: list[Measurement]) -> Verdict:
     unit="x random",
     criterion=_adaptive_criterion,
     plan=_plan,
+    plot=_adaptivity_plot,
 )
 def measure_adaptivity(seed: int, scale: Scale) -> Measurement:
     r = evaluation(seed, scale)
-    keys = ("k_std", "k_spearman_objects", "recall_prumerge", "recall_random", "recall_ratio")
-    return {k: r[k] for k in keys}
+    keys = ("k_mean", "k_std", "k_spearman_objects", "recall_prumerge", "recall_random")
+    curve = {k: v for k, v in r.items() if k.startswith(("khist_", "ksize_"))}
+    return {**{k: r[k] for k in keys}, "recall_ratio": r["recall_ratio"], **curve}
+
+
+# --- claim 5: the detail regime ------------------------------------------------------------------
+
+
+def _detail_plan(seed: int, scale: Scale) -> list[ExperimentCall]:
+    return [evaluation.call(seed, scale), detail_evaluation.call(seed, scale)]
+
+
+def _above(s: Summary) -> bool:
+    return s.mean - (s.half_width if s.n > 1 else 0.0) > 0
+
+
+def _detail_criterion(runs: list[Measurement]) -> Verdict:
+    tf, ft = _s(runs, "tf_gap"), _s(runs, "ft_gap")
+    full = _s(runs, "detail_full").mean
+    chance = 1 / _s(runs, "classes").mean
+    best = {b: _s(runs, f"detail_tf_vs_{b}") for b in DETAIL_METHODS}
+    text = (
+        f"accuracy kept by PruMerge (reduced / all-token, %), salient minus detail: training-free "
+        f"{_fmt(tf)}, fine-tuned {_fmt(ft)}; detail task all-token accuracy {full:.3f} "
+        f"(chance {chance:.2f}) at {_s(runs, 'detail_tokens').mean:.1f} tokens; detail PruMerge "
+        "minus baseline, pts: "
+        + "; ".join(f"{b} {_fmt(v)}" for b, v in best.items())
+        + f"; k per image {_s(runs, 'detail_k').mean:.1f} on small print vs "
+        f"{_s(runs, 'salient_k').mean:.1f} on the salient task, object-patch recall "
+        f"{_s(runs, 'detail_recall_ratio').mean:.2f}x random-k"
+    )
+    if full < 2 * chance:
+        return Verdict.not_reproduced(
+            "the all-token head is near chance on the detail task: " + text
+        )
+    if _above(tf) and _above(ft):
+        return Verdict.reproduced(text)
+    if tf.mean > 0 or ft.mean > 0:
+        return Verdict.partial(text)
+    return Verdict.not_reproduced(text)
+
+
+@reproduction(
+    name="detail_regime",
+    title="pruning costs more on a small-print task than on a salient-object task",
+    claim="Not a claim of the paper: the expectation that visual-token pruning hurts most on "
+    "detail/OCR tasks (UniPruneBench: OCR is the most fragile). Measured: the share of the "
+    f"all-token accuracy PruMerge keeps on the same generator's items pasted at {DETAIL_ITEM_SIZE} "
+    "px (small print) vs the salient 24 px task, training-free and fine-tuned.",
+    paper_value="detail tasks lose more than salient ones",
+    headline="ft_gap",
+    unit="% retention",
+    criterion=_detail_criterion,
+    plan=_detail_plan,
+)
+def measure_detail(seed: int, scale: Scale) -> Measurement:
+    r, d = evaluation(seed, scale), detail_evaluation(seed, scale)
+
+    def kept(run: Measurement, a: str, b: str) -> float:
+        return 100.0 * run[a] / max(run[b], 1e-12)
+
+    out = {
+        "tf_gap": kept(r, "tf_prumerge", "full") - kept(d, "tf_prumerge", "full"),
+        "ft_gap": kept(r, "ft_prumerge", "ft_full") - kept(d, "ft_prumerge", "ft_full"),
+        "detail_full": d["full"],
+        "detail_tf_drop": _pts(d, "full", "tf_prumerge"),
+        "detail_ft_drop": _pts(d, "ft_full", "ft_prumerge"),
+        "detail_tokens": d["tokens_prumerge"],
+        "classes": d["classes"],
+        "salient_k": r["k_mean"],
+        "detail_k": d["adapt_k_mean"],
+        "detail_recall_ratio": d["adapt_recall_ratio"],
+    }
+    return out | {f"detail_tf_vs_{b}": _pts(d, "tf_prumerge", f"tf_{b}") for b in DETAIL_METHODS}

@@ -74,3 +74,20 @@ def test_patch_llava_refuses_other_models_and_layouts(llava):
     with pytest.raises(ValueError, match="select_strategy"):
         with patch_llava(llava):
             pass
+
+
+def test_forward_with_other_images_recomputes_the_reduction(llava):
+    ids, mask, pixels = _inputs()
+    cfg = PruMergeConfig(knn=3)
+    towers = []
+    hook = llava.model.vision_tower.register_forward_pre_hook(lambda *_: towers.append(1))
+    with torch.no_grad(), patch_llava(llava, cfg) as handle:
+        handle.prepare(ids, mask, pixels)
+        other = pixels.flip(0).contiguous()  # same shape, other values: the cache must not apply
+        inputs = handle.prepare(ids, mask, other)
+        out = llava(**inputs)
+        fresh = handle.reduced(other).lengths()
+    hook.remove()
+    assert len(towers) == 3  # prepare(pixels), prepare(other), reduced(other); forward reused
+    assert ((inputs["input_ids"] == IMAGE).sum(1) == fresh).all()
+    assert out.logits.shape[:2] == inputs["input_ids"].shape

@@ -6,7 +6,7 @@ import pytest
 
 from paperzoo.core.registry import Scale
 from paperzoo.prumerge import repro
-from paperzoo.prumerge.experiments import evaluation, scaled_knn
+from paperzoo.prumerge.experiments import detail_evaluation, evaluation, scaled_knn
 
 
 def _runs(**values):
@@ -60,3 +60,30 @@ def test_smoke_evaluation_measures_every_method(tmp_path, monkeypatch):
         assert 0 <= r[key] <= 64
     assert r["tokens_prumerge_plus"] >= r["tokens_prumerge"]
     assert r["tokens_random_k"] == pytest.approx(r["tokens_prumerge"])  # matched budgets
+    hist = sum(r[k] for k in r if k.startswith("khist_"))
+    assert hist == pytest.approx(1.0)  # the adaptive-k histogram covers every test image
+    assert sum(r[k] for k in r if k.startswith("ksize_") and k.endswith("_n")) > 0
+
+
+def test_detail_verdict_needs_a_head_above_chance_and_a_retention_gap():
+    kw = {"detail_tokens": 12.0, "classes": 10.0, "salient_k": 12.0, "detail_k": 10.0}
+    kw["detail_recall_ratio"] = 2.0
+    kw |= {f"detail_tf_vs_{b}": 0.0 for b in ("random_k", "cls_topk", "avg_pool")}
+    hurts = _runs(tf_gap=8.0, ft_gap=5.0, detail_full=0.5, **kw)
+    assert repro._detail_criterion(hurts).status == "reproduced"
+    mixed = _runs(tf_gap=8.0, ft_gap=-5.0, detail_full=0.5, **kw)
+    assert repro._detail_criterion(mixed).status == "partial"
+    none = _runs(tf_gap=-8.0, ft_gap=-5.0, detail_full=0.5, **kw)
+    assert repro._detail_criterion(none).status == "not reproduced"
+    chance = repro._detail_criterion(_runs(tf_gap=8.0, ft_gap=5.0, detail_full=0.05, **kw))
+    assert chance.status == "not reproduced" and "near chance" in chance.reason
+
+
+@pytest.mark.slow
+def test_smoke_detail_evaluation_matches_budgets(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAPERZOO_CACHE", str(tmp_path))
+    r = detail_evaluation.__wrapped__(0, Scale.SMOKE)
+    for key in ("full", "tf_prumerge", "ft_prumerge", "tf_random_k", "tf_avg_pool"):
+        assert 0 <= r[key] <= 1
+    assert 1 <= r["tokens_prumerge"] < r["n_tokens"]
+    assert r["adapt_k_mean"] == pytest.approx(r["tokens_prumerge"] - 1)  # k + the pooled token
