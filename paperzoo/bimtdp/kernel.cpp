@@ -1,11 +1,16 @@
-// Bit-packed XNOR-popcount 3x3 convolution (docs/bimtdp.md §2.6). One translation unit, pybind11
-// only (no ATen headers, so it compiles in seconds); tensors arrive as raw pointers that the Python
-// side has checked for dtype, shape and contiguity.
+// Bit-packed XNOR-popcount 3x3 convolution (docs/bimtdp.md §2.6, §4). One translation unit,
+// pybind11 only (no ATen headers, so it compiles in seconds); tensors arrive as raw pointers that
+// the Python side has checked for dtype, shape and contiguity.
 //
-// Layouts. Activations: [N][Hp = H + 2][Cw][Wp] uint64, bit c % 64 of word c / 64 is 1 for +1;
-// the 1-pixel border holds +1 in every real channel (corrected exactly afterwards) and channel
-// padding bits are 0 in both activations and weights, so they never count as mismatches.
-// Weights: [Cout][3][3][Cw]. dot = 9 C - 2 popcount(a XOR w).
+// Layouts. Activations, channels last: [N][Hp = H + 2][Wp = W + 2][Cw] uint64, bit c % 64 of word
+// c / 64 is 1 for +1; the 1-pixel border holds +1 in every real channel (corrected exactly
+// afterwards) and channel padding bits are 0 in both activations and weights, so they never count
+// as mismatches. Weights, blocked by 8 output channels: [G = ceil(Cout / 8)][9 Cw][8], k = tap *
+// Cw + word, output channels past Cout all zero. dot = 9 C - 2 popcount(a XOR w).
+//
+// Conv micro-kernel: NG groups of 8 output channels (one 512-bit lane each) x PX output pixels
+// of one row, NG * PX vector accumulators. Per (tap, word): NG weight loads, PX broadcasts of the
+// input word, NG * PX xor + popcount + add, so every loaded word is reused NG or PX times.
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
@@ -25,93 +30,241 @@ static inline const char* kernel_name() {
 #endif
 }
 
-// popcount sums of the 8 outputs x0..x0+7 of one (image, out channel, row)
-static inline void dots8(const u64* a, const u64* w, int cw, int wp, int y0, int x0, int stride,
-                         long long* res) {
-#ifdef __AVX512VPOPCNTDQ__
-  if (stride == 1) {
-    __m512i acc = _mm512_setzero_si512();
-    for (int dy = 0; dy < 3; ++dy) {
-      const u64* row = a + (long long)(y0 + dy) * cw * wp;
-      for (int j = 0; j < cw; ++j) {
-        const u64* rj = row + (long long)j * wp + x0;
-        for (int dx = 0; dx < 3; ++dx) {
-          __m512i av = _mm512_loadu_si512((const void*)(rj + dx));
-          __m512i wv = _mm512_set1_epi64((long long)w[(dy * 3 + dx) * cw + j]);
-          acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_xor_si512(av, wv)));
-        }
-      }
-    }
-    _mm512_storeu_si512((void*)res, acc);
-    return;
-  }
-#endif
-  for (int k = 0; k < 8; ++k) res[k] = 0;
-  for (int dy = 0; dy < 3; ++dy) {
-    const u64* row = a + (long long)(y0 + dy) * cw * wp;
-    for (int j = 0; j < cw; ++j) {
-      const u64* rj = row + (long long)j * wp;
-      for (int dx = 0; dx < 3; ++dx) {
-        const u64 wv = w[(dy * 3 + dx) * cw + j];
-        for (int k = 0; k < 8; ++k)
-          res[k] += __builtin_popcountll(rj[(x0 + k) * stride + dx] ^ wv);
-      }
-    }
+constexpr int PX = 4;  // output pixels per micro-kernel
+constexpr int NGMAX = 4;  // groups of 8 output channels per micro-kernel
+
+struct Args {
+  const u64* a;
+  const u64* w;
+  int c, cw, hp, wp, cout, cpad, ho, wo, stride, mode;
+  const int* corr;  // [Ho][Wo][cpad]
+  const float* sa;  // [cpad]
+  const float* sb;  // [cpad]
+  const float* res;  // [N][Cout][Ho][Wo] with channel stride res_cs: 1 (channels last) or Ho Wo
+  long long res_cs;
+  float lo, hi;  // mode 1 clamps to [lo, hi] (a fused Hardtanh; +-inf: none)
+  void* out;  // [N][Ho][Wo][Cout]
+};
+
+static inline long long res_index(const Args& s, int i, long long pin, int o) {
+  const long long plane = (long long)s.ho * s.wo;
+  return (long long)i * s.cout * plane + (s.res_cs == 1 ? pin * s.cout : pin) + o * s.res_cs;
+}
+
+// one output value (portable epilogue and the reference for the vector one)
+static inline void emit(const Args& s, long long at, long long rat, int o, int dot) {
+  if (s.mode == 0) {
+    static_cast<int*>(s.out)[at] = dot;
+  } else if (s.mode == 1) {
+    float v = s.sa[o] * (float)dot + s.sb[o];
+    if (s.res) v += s.res[rat];
+    v = v < s.lo ? s.lo : (v > s.hi ? s.hi : v);
+    static_cast<float*>(s.out)[at] = v;
+  } else {
+    const bool bit = (dot >= (int)s.sb[o]) != (s.sa[o] < 0);
+    static_cast<float*>(s.out)[at] = bit ? 1.0f : -1.0f;
   }
 }
 
-// mode 0: int32 dot (minus corr); mode 1: float A[o] (dot - corr) + B[o] (+ residual);
-// mode 2: float sign of (dot - corr >= thr[o]) XOR flip[o], as +-1
+// mode 0: int32 dot (minus corr); mode 1: float A[o] (dot - corr) + B[o] (+ residual), clamped;
+// mode 2: float sign of (dot - corr >= thr[o]) XOR flip[o], as +-1.
+// Tile: groups g0 .. g0 + NG of 8 output channels x pixels x0 .. x0 + PX of row y (clamped).
+template <int NG>
+static void tile(const Args& s, int i, int g0, int y, int x0) {
+  const int cw = s.cw, k9 = 9 * cw;
+  const int xn = s.wo - x0 < PX ? s.wo - x0 : PX;
+  const u64* px[PX];
+  for (int q = 0; q < PX; ++q) {
+    const int x = x0 + (q < xn ? q : xn - 1);
+    px[q] = s.a + (((long long)i * s.hp + (long long)y * s.stride) * s.wp + (long long)x * s.stride) * cw;
+  }
+  const u64* wg = s.w + (long long)g0 * k9 * 8;
+  const long long rowstep = (long long)s.wp * cw;
+  const long long pin0 = (long long)y * s.wo + x0;  // output pixel within the image
+  const long long pix0 = (long long)i * s.ho * s.wo + pin0;  // and within the batch
+  const int* corr0 = s.corr + ((long long)y * s.wo + x0) * s.cpad;
+  // the correction is 0 unless a tap falls on the border: skip reading it in the interior
+  const int h = s.hp - 2, w = s.wp - 2;
+  const bool row_inside = y > 0 && y * s.stride + 2 <= h;
+  auto on_border = [&](int q) {
+    const int x = x0 + q;
+    return !row_inside || x == 0 || x * s.stride + 2 > w;
+  };
+#ifdef __AVX512VPOPCNTDQ__
+  __m512i acc[NG][PX];
+  for (int g = 0; g < NG; ++g)
+    for (int q = 0; q < PX; ++q) acc[g][q] = _mm512_setzero_si512();
+  for (int dy = 0; dy < 3; ++dy) {  // taps (dy, 0..2) x words: 3 Cw contiguous words in both
+    const u64* wt = wg + (long long)dy * 3 * cw * 8;
+    for (int j = 0; j < 3 * cw; ++j) {
+      __m512i wv[NG];
+#pragma GCC unroll 4
+      for (int g = 0; g < NG; ++g)
+        wv[g] = _mm512_loadu_si512((const void*)(wt + ((long long)g * k9 + j) * 8));
+#pragma GCC unroll 4
+      for (int q = 0; q < PX; ++q) {
+        const __m512i av = _mm512_set1_epi64((long long)px[q][dy * rowstep + j]);
+#pragma GCC unroll 4
+        for (int g = 0; g < NG; ++g)
+          acc[g][q] = _mm512_add_epi64(acc[g][q], _mm512_popcnt_epi64(_mm512_xor_si512(av, wv[g])));
+      }
+    }
+  }
+  // vector epilogue: 8 consecutive output channels of one pixel are contiguous (channels last)
+  const __m512i total = _mm512_set1_epi64(9LL * s.c);
+  const __m256 vlo = _mm256_set1_ps(s.lo), vhi = _mm256_set1_ps(s.hi);
+  const __m256i rstride = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                             _mm256_set1_epi32((int)s.res_cs));
+  for (int g = 0; g < NG; ++g) {
+    const int o0 = (g0 + g) * 8;
+    const __mmask8 keep = (__mmask8)(s.cout - o0 >= 8 ? 0xFF : ((1u << (s.cout - o0)) - 1));
+    const __m256 va = _mm256_loadu_ps(s.sa + o0), vb = _mm256_loadu_ps(s.sb + o0);
+    const __m256i thr = _mm256_cvttps_epi32(vb);
+    const __mmask8 flip = _mm256_cmp_ps_mask(va, _mm256_setzero_ps(), _CMP_LT_OQ);
+    for (int q = 0; q < xn; ++q) {
+      const __m256i corr = on_border(q) ? _mm256_loadu_si256((const __m256i*)(corr0 + (long long)q * s.cpad + o0))
+                                        : _mm256_setzero_si256();
+      const __m512i d64 = _mm512_sub_epi64(_mm512_sub_epi64(total, _mm512_slli_epi64(acc[g][q], 1)),
+                                           _mm512_cvtepi32_epi64(corr));
+      const long long at = (pix0 + q) * s.cout + o0;
+      const __m256i dot = _mm512_cvtepi64_epi32(d64);
+      if (s.mode == 0) {
+        _mm256_mask_storeu_epi32(static_cast<int*>(s.out) + at, keep, dot);
+      } else if (s.mode == 1) {
+        __m256 v = _mm256_add_ps(_mm256_mul_ps(va, _mm256_cvtepi32_ps(dot)), vb);
+        if (s.res) {
+          const float* r = s.res + res_index(s, i, pin0 + q, o0);
+          v = _mm256_add_ps(v, s.res_cs == 1 ? _mm256_maskz_loadu_ps(keep, r)
+                                             : _mm256_mmask_i32gather_ps(_mm256_setzero_ps(), keep,
+                                                                         rstride, r, 4));
+        }
+        v = _mm256_min_ps(_mm256_max_ps(v, vlo), vhi);
+        _mm256_mask_storeu_ps(static_cast<float*>(s.out) + at, keep, v);
+      } else {
+        const __mmask8 bit = _mm256_cmpge_epi32_mask(dot, thr) ^ flip;
+        const __m256 v = _mm256_mask_blend_ps(bit, _mm256_set1_ps(-1.0f), _mm256_set1_ps(1.0f));
+        _mm256_mask_storeu_ps(static_cast<float*>(s.out) + at, keep, v);
+      }
+    }
+  }
+#else
+  long long pop[NGMAX * PX * 8] = {0};
+  for (int dy = 0; dy < 3; ++dy) {
+    const u64* wt = wg + (long long)dy * 3 * cw * 8;
+    for (int j = 0; j < 3 * cw; ++j)
+      for (int q = 0; q < PX; ++q) {
+        const u64 av = px[q][dy * rowstep + j];
+        for (int g = 0; g < NG; ++g)
+          for (int l = 0; l < 8; ++l)
+            pop[(g * PX + q) * 8 + l] += __builtin_popcountll(av ^ wt[((long long)g * k9 + j) * 8 + l]);
+      }
+  }
+  const long long total = 9LL * s.c;
+  for (int g = 0; g < NG; ++g)
+    for (int l = 0; l < 8; ++l) {
+      const int o = (g0 + g) * 8 + l;
+      if (o >= s.cout) break;
+      for (int q = 0; q < xn; ++q) {
+        const int dot = (int)(total - 2 * pop[(g * PX + q) * 8 + l]) - (on_border(q) ? corr0[(long long)q * s.cpad + o] : 0);
+        emit(s, (pix0 + q) * s.cout + o, s.res ? res_index(s, i, pin0 + q, o) : 0, o, dot);
+      }
+    }
+#endif
+}
+
 static void conv(std::uintptr_t a_p, std::uintptr_t w_p, int n, int c, int cw, int hp, int wp,
                  int cout, int ho, int wo, int stride, std::uintptr_t corr_p, int mode,
                  std::uintptr_t a_scale_p, std::uintptr_t b_p, std::uintptr_t res_p,
-                 std::uintptr_t out_p, int threads) {
-  const u64* a = reinterpret_cast<const u64*>(a_p);
-  const u64* w = reinterpret_cast<const u64*>(w_p);
-  const int* corr = reinterpret_cast<const int*>(corr_p);
-  const float* sa = reinterpret_cast<const float*>(a_scale_p);
-  const float* sb = reinterpret_cast<const float*>(b_p);
-  const float* res = reinterpret_cast<const float*>(res_p);
-  const long long img = (long long)hp * cw * wp, plane = (long long)ho * wo;
-  const long long total = 9LL * c;
+                 long long res_cs, float lo, float hi, std::uintptr_t out_p, int threads) {
+  const int groups = (cout + 7) / 8, gblocks = (groups + NGMAX - 1) / NGMAX;
+  const Args s{reinterpret_cast<const u64*>(a_p), reinterpret_cast<const u64*>(w_p), c, cw, hp, wp,
+               cout, groups * 8, ho, wo, stride, mode, reinterpret_cast<const int*>(corr_p),
+               reinterpret_cast<const float*>(a_scale_p), reinterpret_cast<const float*>(b_p),
+               reinterpret_cast<const float*>(res_p), res_cs, lo, hi, reinterpret_cast<void*>(out_p)};
+  const int xblocks = (wo + PX - 1) / PX;
+  const long long tasks = (long long)n * gblocks * ho * xblocks;
   py::gil_scoped_release release;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
-  for (int i = 0; i < n; ++i) {
-    for (int o = 0; o < cout; ++o) {
-      const u64* ai = a + i * img;
-      const u64* wo_ = w + (long long)o * 9 * cw;
-      const int* co = corr + o * plane;
-      const long long base = ((long long)i * cout + o) * plane;
-      long long res8[8];
-      for (int y = 0; y < ho; ++y) {
-        for (int x0 = 0; x0 < wo; x0 += 8) {
-          dots8(ai, wo_, cw, wp, y * stride, x0, stride, res8);
-          const int m = wo - x0 < 8 ? wo - x0 : 8;
-          for (int k = 0; k < m; ++k) {
-            const long long p = (long long)y * wo + x0 + k;
-            const int dot = (int)(total - 2 * res8[k]) - co[p];
-            if (mode == 0) {
-              reinterpret_cast<int*>(out_p)[base + p] = dot;
-            } else if (mode == 1) {
-              float v = sa[o] * (float)dot + sb[o];
-              if (res) v += res[base + p];
-              reinterpret_cast<float*>(out_p)[base + p] = v;
-            } else {
-              const bool bit = (dot >= (int)sb[o]) != (sa[o] < 0);
-              reinterpret_cast<float*>(out_p)[base + p] = bit ? 1.0f : -1.0f;
-            }
-          }
-        }
-      }
+  // channel blocks outermost: consecutive tasks share their weight blocks (L1); dynamic chunks
+  // so that a thread the scheduler pre-empts (a loaded machine) leaves its work to the other
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
+  for (long long t = 0; t < tasks; ++t) {
+    const int xb = (int)(t % xblocks);
+    const int y = (int)(t / xblocks % ho);
+    const int gb = (int)(t / ((long long)xblocks * ho) % gblocks);
+    const int i = (int)(t / ((long long)xblocks * ho * gblocks));
+    const int g0 = gb * NGMAX, ng = groups - g0 < NGMAX ? groups - g0 : NGMAX;
+    switch (ng) {
+      case 4: tile<4>(s, i, g0, y, xb * PX); break;
+      case 3: tile<3>(s, i, g0, y, xb * PX); break;
+      case 2: tile<2>(s, i, g0, y, xb * PX); break;
+      default: tile<1>(s, i, g0, y, xb * PX); break;
     }
   }
 }
 
-// x [N][C][H][W] float -> packed [N][H + 2][Cw][Wp] (zeroed by the caller), bit = x >= thr[c].
+// the packed words of 64 channels [c0, c0 + 64) of pixels (y, x0 .. x0 + nx) of image x_i
+static inline void pack_words(const float* xi, const float* thr, int c, int h, int w, int c0,
+                              int y, int x0, int nx, u64* dst, int cw) {
+#ifdef __AVX512VPOPCNTDQ__
+  alignas(64) std::uint16_t m[64];
+  const __mmask16 tail = (__mmask16)(nx >= 16 ? 0xFFFF : ((1u << nx) - 1));
+  for (int cl = 0; cl < 64; ++cl) {
+    const int cc = c0 + cl;
+    if (cc < c) {
+      const __m512 v = _mm512_maskz_loadu_ps(tail, xi + ((long long)cc * h + y) * w + x0);
+      m[cl] = (std::uint16_t)_mm512_cmp_ps_mask(v, _mm512_set1_ps(thr[cc]), _CMP_GE_OQ);
+    } else {
+      m[cl] = 0;
+    }
+  }
+  // 64 x 16 bit transpose: bytes of the masks, then one byte-test per pixel
+  const __m512i z0 = _mm512_load_si512((const void*)m), z1 = _mm512_load_si512((const void*)(m + 32));
+  const __m512i lo = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(z0)),
+                                        _mm512_cvtepi16_epi8(z1), 1);
+  const __m512i hi = _mm512_inserti64x4(
+      _mm512_castsi256_si512(_mm512_cvtepi16_epi8(_mm512_srli_epi16(z0, 8))),
+      _mm512_cvtepi16_epi8(_mm512_srli_epi16(z1, 8)), 1);
+  for (int xl = 0; xl < nx; ++xl) {
+    const __m512i bit = _mm512_set1_epi8((char)(1 << (xl & 7)));
+    dst[(long long)xl * cw] = (u64)_mm512_test_epi8_mask(xl < 8 ? lo : hi, bit);
+  }
+#else
+  for (int xl = 0; xl < nx; ++xl) {
+    u64 word = 0;
+    const int c_end = c0 + 64 < c ? c0 + 64 : c;
+    for (int cc = c0; cc < c_end; ++cc)
+      word |= (u64)(xi[((long long)cc * h + y) * w + x0 + xl] >= thr[cc]) << (cc - c0);
+    dst[(long long)xl * cw] = word;
+  }
+#endif
+}
+
+// word j (channels 64 j ..) of one pixel of a channels-last image: 4 compares of 16 channels
+static inline u64 pack_pixel_nhwc(const float* p, const float* thr, int c, int j) {
+#ifdef __AVX512VPOPCNTDQ__
+  u64 word = 0;
+  for (int k = 0; k < 4; ++k) {
+    const int c0 = j * 64 + k * 16;
+    if (c0 >= c) break;
+    const __mmask16 live = (__mmask16)(c - c0 >= 16 ? 0xFFFF : ((1u << (c - c0)) - 1));
+    const __m512 v = _mm512_maskz_loadu_ps(live, p + c0), t = _mm512_maskz_loadu_ps(live, thr + c0);
+    word |= (u64)_mm512_mask_cmp_ps_mask(live, v, t, _CMP_GE_OQ) << (k * 16);
+  }
+  return word;
+#else
+  u64 word = 0;
+  const int c_end = j * 64 + 64 < c ? j * 64 + 64 : c;
+  for (int cc = j * 64; cc < c_end; ++cc) word |= (u64)(p[cc] >= thr[cc]) << (cc - j * 64);
+  return word;
+#endif
+}
+
+// x [N][C][H][W] float (nhwc: stored [N][H][W][C]) -> packed [N][H + 2][W + 2][Cw],
+// bit = x >= thr[c], border +1.
 // Parallel only over images when N > 1: for one image packing takes microseconds, less than
 // waking a thread team (which, on a loaded machine, can cost a scheduler slice).
 static void pack(std::uintptr_t x_p, std::uintptr_t thr_p, int n, int c, int h, int w, int cw,
-                 int wp, std::uintptr_t out_p, int threads) {
+                 int wp, bool nhwc, std::uintptr_t out_p, int threads) {
   const float* x = reinterpret_cast<const float*>(x_p);
   const float* thr = reinterpret_cast<const float*>(thr_p);
   u64* out = reinterpret_cast<u64*>(out_p);
@@ -119,25 +272,27 @@ static void pack(std::uintptr_t x_p, std::uintptr_t thr_p, int n, int c, int h, 
   py::gil_scoped_release release;
 #pragma omp parallel for schedule(static) num_threads(n > 1 ? threads : 1) if (n > 1)
   for (int i = 0; i < n; ++i) {
+    u64* oi = out + (long long)i * hp * wp * cw;
+    const float* xi = x + (long long)i * c * h * w;
     for (int j = 0; j < cw; ++j) {
-      u64* oi = out + (long long)i * hp * cw * wp;
-      const int c_end = (j + 1) * 64 < c ? (j + 1) * 64 : c;
-      const int nbits = c_end - j * 64;
+      const int nbits = c - j * 64 < 64 ? c - j * 64 : 64;
       const u64 real = nbits == 64 ? ~0ULL : ((1ULL << nbits) - 1);
-      for (int xx = 0; xx < w + 2; ++xx) {  // top and bottom border rows: +1
-        oi[(long long)j * wp + xx] = real;
-        oi[((long long)(hp - 1) * cw + j) * wp + xx] = real;
+      for (int xx = 0; xx < wp; ++xx) {  // top and bottom border rows: +1
+        oi[(long long)xx * cw + j] = real;
+        oi[((long long)(hp - 1) * wp + xx) * cw + j] = real;
       }
       for (int y = 0; y < h; ++y) {
-        u64* row = oi + ((long long)(y + 1) * cw + j) * wp;
-        row[0] = real;
-        row[w + 1] = real;
-        for (int cc = j * 64; cc < c_end; ++cc) {
-          const float* src = x + (((long long)i * c + cc) * h + y) * w;
-          const float t = thr[cc];
-          const int b = cc & 63;
-          for (int xx = 0; xx < w; ++xx) row[xx + 1] |= (u64)(src[xx] >= t) << b;
+        u64* row = oi + (long long)(y + 1) * wp * cw;
+        row[j] = real;
+        row[(long long)(wp - 1) * cw + j] = real;
+        if (nhwc) {
+          for (int xx = 0; xx < w; ++xx)
+            row[(long long)(xx + 1) * cw + j] = pack_pixel_nhwc(xi + ((long long)y * w + xx) * c, thr, c, j);
+          continue;
         }
+        for (int x0 = 0; x0 < w; x0 += 16)
+          pack_words(xi, thr, c, h, w, j * 64, y, x0, w - x0 < 16 ? w - x0 : 16,
+                     row + (long long)(x0 + 1) * cw + j, cw);
       }
     }
   }

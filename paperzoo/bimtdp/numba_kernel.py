@@ -22,7 +22,7 @@ def _popcount(v: np.uint64) -> np.uint64:
 
 @numba.njit(parallel=True, cache=False)
 def _conv(a, w, c, stride, corr, code, sa, sb, res, has_res, out_i, out_f):  # pragma: no cover
-    n, _, cw, _ = a.shape
+    n, _, _, cw = a.shape
     cout = w.shape[0]
     ho, wo = corr.shape[1], corr.shape[2]
     total = 9 * c
@@ -35,7 +35,7 @@ def _conv(a, w, c, stride, corr, code, sa, sb, res, has_res, out_i, out_f):  # p
                     for dx in range(3):
                         for j in range(cw):
                             pop += _popcount(
-                                a[i, y * stride + dy, j, x * stride + dx] ^ w[o, dy, dx, j]
+                                a[i, y * stride + dy, x * stride + dx, j] ^ w[o, dy, dx, j]
                             )
                 dot = total - 2 * np.int64(pop) - corr[o, y, x]
                 if code == 0:
@@ -53,7 +53,7 @@ def _conv(a, w, c, stride, corr, code, sa, sb, res, has_res, out_i, out_f):  # p
 @numba.njit(parallel=True, cache=False)
 def _pack(x, thr, out):  # pragma: no cover
     n, c, h, w = x.shape
-    cw = out.shape[2]
+    cw = out.shape[3]
     for ij in numba.prange(n * cw):
         i, j = ij // cw, ij % cw
         c_end = min((j + 1) * 64, c)
@@ -64,16 +64,16 @@ def _pack(x, thr, out):  # pragma: no cover
             else (np.uint64(1) << np.uint64(nbits)) - np.uint64(1)
         )
         for xx in range(w + 2):
-            out[i, 0, j, xx] = real
-            out[i, h + 1, j, xx] = real
+            out[i, 0, xx, j] = real
+            out[i, h + 1, xx, j] = real
         for y in range(h):
-            out[i, y + 1, j, 0] = real
-            out[i, y + 1, j, w + 1] = real
+            out[i, y + 1, 0, j] = real
+            out[i, y + 1, w + 1, j] = real
             for cc in range(j * 64, c_end):
                 b = np.uint64(cc & 63)
                 for xx in range(w):
                     if x[i, cc, y, xx] >= thr[cc]:
-                        out[i, y + 1, j, xx + 1] |= np.uint64(1) << b
+                        out[i, y + 1, xx + 1, j] |= np.uint64(1) << b
 
 
 def pack(x: Tensor, thr: Tensor, out: Tensor, threads: int) -> None:

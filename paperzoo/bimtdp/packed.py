@@ -2,7 +2,7 @@
 
 The kernel (``kernel.cpp``) compiles on first use through ``torch.utils.cpp_extension`` into
 torch's extension folder (``$TORCH_EXTENSIONS_DIR``), named by a digest of its source: with
-``-mavx512f -mavx512vpopcntdq`` when the CPU reports ``avx512_vpopcntdq``, else portably
+``-mavx512{f,bw,dq,vl,vpopcntdq}`` when the CPU reports them, else portably
 (``__builtin_popcountll``). Without a compiler it falls back to numba. :func:`kernel_info` says
 which kernel runs. Zero padding is exact: the packed border holds +1 and the convolution of the
 border mask with the weights is subtracted (docs/bimtdp.md §2.6); BN and the weight scale fold
@@ -12,6 +12,7 @@ into one affine map, or into integer thresholds when the output is only binarise
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import warnings
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ def cpu_flags() -> set[str]:
 
 
 def has_vpopcntdq() -> bool:
-    return {"avx512f", "avx512_vpopcntdq"} <= cpu_flags()
+    return {"avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_vpopcntdq"} <= cpu_flags()
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,12 @@ def _compile(flavour: str) -> Any:
     digest = hashlib.sha256((source + flavour).encode()).hexdigest()[:12]
     name = f"bimtdp_packed_{flavour}_{digest}"
     flags = ["-O3", "-fopenmp", "-std=c++17"]
-    flags += ["-mavx512f", "-mavx512vpopcntdq", "-mpopcnt"] if flavour == "avx512" else []
+    flags += (
+        ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx512vpopcntdq"]
+        if flavour == "avx512"
+        else []
+    )
+    flags += ["-mpopcnt"] if "popcnt" in cpu_flags() else []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return load(
@@ -103,13 +109,21 @@ def _backend(requested: str) -> tuple[Any, KernelInfo]:
 
 
 class _Cpp:
-    """The compiled module behind the tensor interface the numba fallback also has."""
+    """The compiled module behind the tensor interface the numba fallback also has
+    (weights blocked by 8 output channels, :func:`block_weights`; output, residual and padding
+    correction channels last, channel vectors padded to a multiple of 8)."""
+
+    blocked_weights = True
+    channels_last = True
 
     def __init__(self, module: Any) -> None:
         self.module = module
 
     def pack(self, x: Tensor, thr: Tensor, out: Tensor, threads: int) -> None:
         n, c, h, w = x.shape
+        nhwc = not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
+        if not nhwc:
+            x = x.contiguous()
         self.module.pack(
             x.data_ptr(),
             thr.data_ptr(),
@@ -117,8 +131,9 @@ class _Cpp:
             c,
             h,
             w,
-            out.shape[2],
             out.shape[3],
+            out.shape[2],
+            nhwc,
             out.data_ptr(),
             threads,
         )
@@ -136,9 +151,11 @@ class _Cpp:
         res: Tensor | None,
         out: Tensor,
         threads: int,
+        clamp: tuple[float, float] = (-math.inf, math.inf),
     ) -> None:
-        n, hp, cw, wp = a.shape
-        _, cout, ho, wo = out.shape
+        n, hp, wp, cw = a.shape
+        _, ho, wo, cout = out.shape
+        res_cs = 1 if res is not None and not res.is_contiguous() else ho * wo
         self.module.conv(
             a.data_ptr(),
             w.data_ptr(),
@@ -156,6 +173,9 @@ class _Cpp:
             sa.data_ptr(),
             sb.data_ptr(),
             0 if res is None else res.data_ptr(),
+            res_cs,
+            clamp[0],
+            clamp[1],
             out.data_ptr(),
             threads,
         )
@@ -176,11 +196,6 @@ def words(channels: int) -> int:
     return (channels + 63) // 64
 
 
-def padded_width(width: int) -> int:
-    """Row length of the packed layout: room for 8-wide vector loads past the border."""
-    return (width + 7) // 8 * 8 + 8
-
-
 def pack_weights(w: Tensor) -> Tensor:
     """±1 (or real: sign) weights [O, C, 3, 3] -> packed uint64-as-int64 [O, 3, 3, Cw]."""
     o, c = w.shape[:2]
@@ -191,18 +206,31 @@ def pack_weights(w: Tensor) -> Tensor:
     return (bits.view(o, 3, 3, cw, 64) << shifts).sum(-1)  # bit b of word j: channel 64 j + b
 
 
+def block_weights(packed: Tensor) -> Tensor:
+    """Packed [O, 3, 3, Cw] -> [⌈O/8⌉, 9 Cw, 8]: 8 output channels per 512-bit vector, the
+    taps × words of one channel group contiguous (extra output channels all zero)."""
+    o, cw = packed.shape[0], packed.shape[3]
+    g = (o + 7) // 8
+    out = torch.zeros(g * 8, 9 * cw, dtype=torch.int64)
+    out[:o] = packed.reshape(o, 9 * cw)
+    return out.view(g, 8, 9 * cw).transpose(1, 2).contiguous()
+
+
 def pack_activations(
     x: Tensor,
     threshold: Tensor | None = None,
     kernel: str | None = None,
     threads: int | None = None,
 ) -> Tensor:
-    """x [N, C, H, W] float32 -> packed [N, H + 2, Cw, Wp] (bit = x ≥ τ_c, border = +1)."""
+    """x [N, C, H, W] float32 -> packed, channels last [N, H + 2, W + 2, Cw]
+    (bit = x ≥ τ_c, border = +1)."""
     n, c, h, w = x.shape
-    x = x.contiguous()
     thr = torch.zeros(c) if threshold is None else threshold.float().contiguous()
-    out = torch.zeros(n, h + 2, words(c), padded_width(w + 2), dtype=torch.int64)
-    backend(kernel)[0].pack(x, thr, out, threads or torch.get_num_threads())
+    out = torch.zeros(n, h + 2, w + 2, words(c), dtype=torch.int64)
+    mod = backend(kernel)[0]
+    if not getattr(mod, "channels_last", False):
+        x = x.contiguous()
+    mod.pack(x, thr, out, threads or torch.get_num_threads())
     return out
 
 
@@ -251,12 +279,18 @@ class PackedConv3x3:
             )
         self.sign_weight = torch.where(weight.detach() >= 0, 1.0, -1.0)
         self.packed = pack_weights(self.sign_weight).contiguous()
+        self.blocked = block_weights(self.packed)
         o = self.out_channels
         self.scale = (torch.ones(o) if scale is None else scale.detach()).float().contiguous()
         self.bias = (torch.zeros(o) if bias is None else bias.detach()).float().contiguous()
         self.stride = stride
         self.kernel = kernel
-        self._corr: dict[tuple[int, int], Tensor] = {}
+        pad = (0, -o % 8)  # per-channel vectors padded to whole 8-channel groups
+        self._affine = F.pad(self.scale, pad), F.pad(self.bias, pad)
+        # a·dot + b ≥ 0 ⟺ dot ≥ ⌈−b/a⌉ (a > 0), flipped for a < 0
+        flip = torch.where(self.scale < 0, -1.0, 1.0)
+        self._sign = F.pad(flip, pad), F.pad(fold_thresholds(self.scale, self.bias).float(), pad)
+        self._corr: dict[tuple[int, int, bool], Tensor] = {}
 
     @property
     def weight_bytes(self) -> int:
@@ -265,10 +299,15 @@ class PackedConv3x3:
     def out_size(self, h: int, w: int) -> tuple[int, int]:
         return (h - 1) // self.stride + 1, (w - 1) // self.stride + 1
 
-    def correction(self, h: int, w: int) -> Tensor:
-        if (h, w) not in self._corr:
-            self._corr[(h, w)] = padding_correction(self.sign_weight, h, w, self.stride)
-        return self._corr[(h, w)]
+    def correction(self, h: int, w: int, channels_last: bool = False) -> Tensor:
+        """The padding correction [O, Ho, Wo], or [Ho, Wo, 8⌈O/8⌉] (zero-padded) channels last."""
+        key = (h, w, channels_last)
+        if key not in self._corr:
+            corr = padding_correction(self.sign_weight, h, w, self.stride)
+            if channels_last:
+                corr = F.pad(corr.permute(1, 2, 0), (0, -self.out_channels % 8)).contiguous()
+            self._corr[key] = corr
+        return self._corr[key]
 
     def run(
         self,
@@ -278,51 +317,63 @@ class PackedConv3x3:
         mode: str = "affine",
         residual: Tensor | None = None,
         threads: int | None = None,
+        clamp: tuple[float, float] | None = None,
     ) -> Tensor:
         """Convolve packed activations of an H×W input.
 
         mode ``int``: the exact integer conv [N, O, Ho, Wo] (int32); ``affine``: a·dot + b
-        (+ residual) as float32; ``sign``: ±1 of (a·dot + b ≥ 0) via folded integer thresholds.
+        (+ residual, then clamped to ``clamp`` = (lo, hi): a fused Hardtanh) as float32;
+        ``sign``: ±1 of (a·dot + b ≥ 0) via folded integer thresholds. The C++ kernel returns
+        channels-last strides (the next packed conv reads them directly).
         """
-        n, hp, cw, wp = packed.shape
-        if hp != h + 2 or cw != words(self.in_channels) or wp != padded_width(w + 2):
+        n, hp, wp, cw = packed.shape
+        if hp != h + 2 or cw != words(self.in_channels) or wp != w + 2:
             raise ValueError(
                 f"packed: shape {tuple(packed.shape)} does not match a {self.in_channels}-channel "
                 f"{h}×{w} input"
             )
         ho, wo = self.out_size(h, w)
-        corr = self.correction(h, w)
         mod, _ = backend(self.kernel)
-        a, b = self.scale, self.bias
+        cl = getattr(mod, "channels_last", False)
+        corr = self.correction(h, w, cl)
+        shape = (n, ho, wo, self.out_channels) if cl else (n, self.out_channels, ho, wo)
         if mode == "int":
-            out = torch.empty(n, self.out_channels, ho, wo, dtype=torch.int32)
+            out = torch.empty(shape, dtype=torch.int32)
             code = 0
         elif mode in ("affine", "sign"):
-            out = torch.empty(n, self.out_channels, ho, wo)
+            out = torch.empty(shape)
             code = 1 if mode == "affine" else 2
-            if mode == "sign":  # a·dot + b ≥ 0 ⟺ dot ≥ ⌈−b/a⌉ (a > 0), flipped for a < 0
-                thr = fold_thresholds(a, b)
-                a, b = torch.where(a < 0, -1.0, 1.0), thr.float()
         else:
             raise ValueError(f"mode: unknown {mode!r} (known: int, affine, sign)")
+        want = (n, self.out_channels, ho, wo)
         if residual is not None:
-            if mode != "affine" or tuple(residual.shape) != tuple(out.shape):
-                raise ValueError(f"residual: expected {tuple(out.shape)} in affine mode")
-            residual = residual.float().contiguous()
+            if mode != "affine" or tuple(residual.shape) != want:
+                raise ValueError(f"residual: expected {want} in affine mode")
+            residual = residual.float()
+            nhwc = not residual.is_contiguous()
+            if not (cl and nhwc and residual.is_contiguous(memory_format=torch.channels_last)):
+                residual = residual.contiguous()  # the C++ kernel reads NCHW or channels last
+        if clamp is not None and mode != "affine":
+            raise ValueError("clamp: only in affine mode")
+        a, b = self._affine if mode != "sign" else self._sign
+        fused = (tuple(map(float, clamp)),) if cl and clamp is not None else ()
         mod.conv(
             packed,
-            self.packed,
+            self.blocked if getattr(mod, "blocked_weights", False) else self.packed,
             self.in_channels,
             self.stride,
             corr,
             code,
-            a.contiguous(),
-            b.contiguous(),
+            a,
+            b,
             residual,
             out,
             threads or torch.get_num_threads(),
+            *fused,
         )
-        return out
+        if clamp is not None and not cl:
+            out.clamp_(*clamp)
+        return out.permute(0, 3, 1, 2) if cl else out  # [N, O, Ho, Wo], channels-last strides
 
     def __call__(
         self,
@@ -331,6 +382,7 @@ class PackedConv3x3:
         mode: str = "affine",
         residual: Tensor | None = None,
         threads: int | None = None,
+        clamp: tuple[float, float] | None = None,
     ) -> Tensor:
         """Pack x [N, C, H, W] (bit = x ≥ τ) and convolve; see :meth:`run` for ``mode``."""
         if x.ndim != 4 or x.shape[1] != self.in_channels:
@@ -338,7 +390,7 @@ class PackedConv3x3:
         if x.dtype != torch.float32:
             raise TypeError(f"x: expected float32, got {x.dtype}")
         packed = pack_activations(x, threshold, self.kernel, threads)
-        return self.run(packed, x.shape[2], x.shape[3], mode, residual, threads)
+        return self.run(packed, x.shape[2], x.shape[3], mode, residual, threads, clamp)
 
 
 def fold_thresholds(a: Tensor, b: Tensor) -> Tensor:
@@ -365,6 +417,7 @@ __all__ = [
     "KernelInfo",
     "PackedConv3x3",
     "backend",
+    "block_weights",
     "cpu_flags",
     "fold_thresholds",
     "kernel_info",

@@ -2,8 +2,9 @@
 
 Every :class:`~paperzoo.bimtdp.blocks.BinaryBlock` becomes a :class:`PackedBlock`: its input is
 packed against the binariser's thresholds τ (IR-Net: 0, ReActNet: α), its weights' signs are
-packed, and weight scale and BN fold into one affine map a·dot + b; the residual add runs inside
-the kernel. FP parts (stem, 1×1 projections, VIB, heads) stay as they are.
+packed, and weight scale and BN fold into one affine map a·dot + b; the residual add and a
+Hardtanh ``post`` run inside the kernel, whose channels-last output the next block packs
+directly. FP parts (stem, 1×1 projections, VIB, heads) stay as they are.
 """
 
 from __future__ import annotations
@@ -39,10 +40,14 @@ class PackedBlock(nn.Module):
         self.post = block.post
 
     def pre_activation(self, x: Tensor) -> Tensor:
-        x = x.float().contiguous()
+        x = x.float()  # NCHW or channels last: the kernel packs either
         return self.conv(x, self.threshold, "affine", x if self.shortcut else None)
 
     def forward(self, x: Tensor) -> Tensor:
+        if isinstance(self.post, nn.Hardtanh):  # fused into the kernel's epilogue
+            x = x.float()
+            clamp = (self.post.min_val, self.post.max_val)
+            return self.conv(x, self.threshold, "affine", x if self.shortcut else None, None, clamp)
         return self.post(self.pre_activation(x))
 
 

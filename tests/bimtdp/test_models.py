@@ -90,6 +90,7 @@ def test_exported_packed_model_matches_the_float_student(variant, binarizer):
     s1_ref, s2_ref = model.encode(x)
     s1, s2 = packed.encode(x)
     torch.testing.assert_close(s1, s1_ref, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(s2, s2_ref, rtol=1e-3, atol=1e-3)
     agree = (ref["out"]["semseg"].argmax(1) == got["out"]["semseg"].argmax(1)).float().mean()
     assert agree > 0.99
     fp32, bits = packed_weight_bytes(packed)

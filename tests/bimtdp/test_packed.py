@@ -6,6 +6,7 @@ from paperzoo.bimtdp.packed import (
     PackedConv3x3,
     fold_thresholds,
     kernel_info,
+    pack_activations,
     pack_weights,
     packed_bytes_ratio,
     padding_correction,
@@ -27,6 +28,37 @@ def test_packed_conv_is_bit_exact_against_conv2d_on_pm1(cin, cout, stride, h, w)
     got = PackedConv3x3(wt, stride=stride)(x, mode="int")
     assert got.dtype == torch.int32
     assert torch.equal(got.double(), _ref(x, wt, stride).double())
+
+
+@pytest.mark.filterwarnings("ignore:packed conv")
+@pytest.mark.parametrize("cin,stride", [(70, 2), (256, 1)])
+def test_channels_last_inputs_pack_to_the_same_bits(cin, stride):
+    g = torch.Generator().manual_seed(3)
+    x, wt = torch.randn(1, cin, 9, 7, generator=g), torch.randn(12, cin, 3, 3, generator=g)
+    xcl = x.contiguous(memory_format=torch.channels_last)
+    assert not xcl.is_contiguous()
+    tau = torch.randn(cin, generator=g) * 0.2
+    conv = PackedConv3x3(wt, stride=stride)
+    assert torch.equal(pack_activations(xcl, tau), pack_activations(x, tau))
+    assert torch.equal(conv(xcl, mode="int").double(), _ref(x, wt, stride).double())
+
+
+@pytest.mark.filterwarnings("ignore:packed conv")
+def test_residual_in_either_layout_and_the_fused_clamp():
+    g = torch.Generator().manual_seed(4)
+    x, wt = torch.randn(1, 64, 6, 5, generator=g), torch.randn(20, 64, 3, 3, generator=g)
+    a, b = torch.rand(20, generator=g) * 0.1, torch.randn(20, generator=g)
+    res = torch.randn(1, 20, 6, 5, generator=g)
+    conv = PackedConv3x3(wt, a, b)
+    want = a.view(1, -1, 1, 1) * _ref(x, wt, 1) + b.view(1, -1, 1, 1) + res
+    for r in (res, res.contiguous(memory_format=torch.channels_last)):
+        got = conv(x, mode="affine", residual=r, clamp=(-1.0, 1.0))
+        torch.testing.assert_close(got, want.clamp(-1, 1), rtol=1e-6, atol=1e-5)
+    chained = PackedConv3x3(torch.randn(8, 20, 3, 3, generator=g))
+    y = conv(x, mode="affine", residual=res)  # channels-last strides from the C++ kernel
+    assert torch.equal(chained(y, mode="int").double(), _ref(y, chained.sign_weight, 1).double())
+    with pytest.raises(ValueError, match="clamp"):
+        conv(x, mode="int", clamp=(-1.0, 1.0))
 
 
 def test_thresholded_activations_pack_against_tau():
@@ -125,9 +157,9 @@ def test_fallback_kernels_are_bit_exact_too(kernel):
         conv = PackedConv3x3(wt, torch.rand(cout, generator=g), stride=stride, kernel=kernel)
         assert torch.equal(conv(x, mode="int").double(), _ref(x, wt, stride).double())
         res = torch.randn(1, cout, *conv.out_size(h, w), generator=g) if stride == 1 else None
-        aff = conv(x, mode="affine", residual=res)
+        aff = conv(x, mode="affine", residual=res, clamp=(-20.0, 20.0))
         want = conv.scale.view(1, -1, 1, 1) * _ref(x, wt, stride) + (0 if res is None else res)
-        torch.testing.assert_close(aff, want, rtol=1e-6, atol=1e-4)
+        torch.testing.assert_close(aff, want.clamp(-20, 20), rtol=1e-6, atol=1e-4)
     assert kernel_info(kernel).name.startswith(kernel)
 
 
