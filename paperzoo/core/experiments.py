@@ -171,10 +171,10 @@ class Experiment(Generic[P, R]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         if os.environ.get(DISABLE_ENV) == "1":
             return self.fn(*args, **kwargs)
-        path = self.path(*args, **kwargs)
-        if path.name not in self._memory:
-            self._memory[path.name] = self._load_or_compute(path, args, kwargs)
-        return copy.deepcopy(self._memory[path.name])
+        path = self.path(*args, **kwargs)  # memo by full path: a new cache root is a new cache
+        if str(path) not in self._memory:
+            self._memory[str(path)] = self._load_or_compute(path, args, kwargs)
+        return copy.deepcopy(self._memory[str(path)])
 
     def call(self, *args: P.args, **kwargs: P.kwargs) -> ExperimentCall:
         """This call, not yet run (for :func:`run_calls`)."""
@@ -203,7 +203,7 @@ class Experiment(Generic[P, R]):
     def forget(self, *args: P.args, **kwargs: P.kwargs) -> None:
         """Drop this call's cached result (memory and disk), so the next call recomputes it."""
         path = self.path(*args, **kwargs)
-        self._memory.pop(path.name, None)
+        self._memory.pop(str(path), None)
         path.unlink(missing_ok=True)
 
     def _read(self, path: Path) -> Any:

@@ -58,6 +58,22 @@ def test_results_are_cached_on_disk_keyed_by_arguments_and_code(tmp_path, monkey
         run.path(Setting(0.5))
 
 
+def test_the_in_process_memo_does_not_cross_cache_folders(tmp_path, monkeypatch):
+    """A second cache folder is a second cache: its entries are written there, not served from
+    what the process memorised for the first (a claim's plan is checked against the disk)."""
+    calls = []
+
+    @experiment(code=("paperzoo.core.experiments",))
+    def run(seed: int) -> dict:
+        calls.append(seed)
+        return {"value": seed}
+
+    for name in ("a", "b"):
+        monkeypatch.setenv("PAPERZOO_CACHE", str(tmp_path / name))
+        assert run(1) == {"value": 1} and run.cached(1)
+    assert calls == [1, 1]
+
+
 def test_a_damaged_entry_is_recomputed_and_binary_results_round_trip(tmp_path, monkeypatch):
     monkeypatch.setenv("PAPERZOO_CACHE", str(tmp_path))
 
