@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from paperzoo.core.vit.adapters import ViTAdapter, ViTWeights
 from paperzoo.core.vit.hosts._registry import register_host
+from paperzoo.core.vit.hosts.hf_vit import eager_attention
 
 
 def _is_hf_clip_vision(model: object) -> bool:
@@ -57,13 +58,7 @@ class HFCLIPVisionAdapter(ViTAdapter):
         return block.layer_norm2
 
     def _enter_flags(self) -> Callable[[], None]:
-        old = self.model.config._attn_implementation
-        self.model.set_attn_implementation("eager")
-
-        def restore() -> None:
-            self.model.set_attn_implementation(old)
-
-        return restore
+        return eager_attention(self.model)
 
     def logits(self, x: Tensor) -> Tensor:
         return self.model(pixel_values=x).pooler_output

@@ -19,6 +19,17 @@ from paperzoo.core.vit.adapters import BlockWeights, ViTAdapter, ViTWeights, lin
 from paperzoo.core.vit.hosts._registry import register_host
 
 
+def eager_attention(model: nn.Module) -> Callable[[], None]:
+    """Switch an HF model to eager attention (the one that returns weights); return the undo."""
+    old = model.config._attn_implementation
+    model.set_attn_implementation("eager")
+
+    def restore() -> None:
+        model.set_attn_implementation(old)
+
+    return restore
+
+
 def _is_hf_vit(model: object) -> bool:
     module = sys.modules.get("transformers.models.vit.modeling_vit")
     return module is not None and isinstance(model, module.ViTForImageClassification)
@@ -59,13 +70,7 @@ class HFViTAdapter(ViTAdapter):
         return block.layernorm_after
 
     def _enter_flags(self) -> Callable[[], None]:
-        old = self.model.config._attn_implementation
-        self.model.set_attn_implementation("eager")
-
-        def restore() -> None:
-            self.model.set_attn_implementation(old)
-
-        return restore
+        return eager_attention(self.model)
 
     def logits(self, x: Tensor) -> Tensor:
         return self.model(pixel_values=x).logits
