@@ -82,7 +82,8 @@ def test_a_new_system_appears_everywhere_with_no_edit_outside_its_folder(demo_en
     bench = _run("bench", "zzdemo", "--scale", "smoke", "--out", str(bench_json), env=demo_env)
     assert bench.returncode == 0, bench.stderr
     record = json.loads(bench_json.read_text())[0]
-    assert record["benchmark"] == "zzdemo.doubling" and record["speedup"] > 1
+    # the plumbing, not the speed (a loaded machine may time either side slower): a finite ratio
+    assert record["benchmark"] == "zzdemo.doubling" and 0 < record["speedup"] < float("inf")
     assert set(record["load"]) == {"others_share", "loadavg_start", "loadavg_end", "busy"}
     help_ = _run("zzdemo", "--help", env=demo_env)
     assert help_.returncode == 0 and "double" in help_.stdout
