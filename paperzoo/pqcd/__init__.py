@@ -8,8 +8,10 @@ direct CP asymmetry and the true, fake and averaged triple-product asymmetries. 
 the framework (stage B0) and the naive-factorisation quasi-two-body dynamics (stage B1); the
 leading-order kT-factorisation machinery (stage B2) gives the B → π and B → V (A_0) form factors,
 checked against published PQCD values, and an option that normalises the longitudinal amplitude to
-the kT A_0(0); the paper's full PQCD amplitudes are not built. LO Wilson running cross-checks the
-typed coefficients. Method, stages and results: docs/pqcd.md.
+the kT A_0(0); stage B3 (partial) adds the LO twist-2 non-factorisable longitudinal emission,
+whose on-shell quark propagator gives the strong phases (Dirac numerators derived from explicit
+traces); the transverse and S-wave B3 amplitudes are not built. LO Wilson running cross-checks
+the typed coefficients. Method, stages and results: docs/pqcd.md.
 """
 
 from paperzoo.pqcd.angular import (
@@ -48,6 +50,7 @@ from paperzoo.pqcd.lineshapes import (
     gs_form_factor,
     rbw_denominator,
 )
+from paperzoo.pqcd.nonfact import collinear_numerators, nonfactorisable_emission
 from paperzoo.pqcd.spectra import angular_distributions, mass_spectra, plot_spectra
 from paperzoo.pqcd.uncertainty import observables_with_errors
 from paperzoo.pqcd.wilson import lo_wilson_coefficients
@@ -63,6 +66,8 @@ ENTRY_POINTS = (
 __all__ = [
     "CHANNELS",
     "STAGE",
+    "collinear_numerators",
+    "nonfactorisable_emission",
     "WAVES",
     "Channel",
     "ChannelResult",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import cmath
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +15,7 @@ from paperzoo.pqcd.config import FourBodyConfig
 from paperzoo.pqcd.data import load_inputs
 from paperzoo.pqcd.fourbody import CHANNELS, STAGE, channel
 from paperzoo.pqcd.kt import bpi_form_factor, bv_form_factor_a0
+from paperzoo.pqcd.nonfact import nonfactorisable_emission
 from paperzoo.pqcd.spectra import plot_spectra
 from paperzoo.pqcd.uncertainty import observables_with_errors
 
@@ -34,7 +37,11 @@ A2 = Annotated[float | None, typer.Option("--a2-rho", help="Override the ρ Gege
 DYN = Annotated[
     str,
     typer.Option(
-        "--dynamics", help="B1 (naive factorisation) or B2 (longitudinal part from kT A_0(0))."
+        "--dynamics",
+        help=(
+            "B1 (naive factorisation), B2 (longitudinal part from kT A_0(0)) or B3 (B2 plus the "
+            "LO non-factorisable longitudinal emission)."
+        ),
     ),
 ]
 
@@ -138,7 +145,7 @@ def formfactor_command(
     inputs: INPUTS = None,
 ) -> None:
     """Stage-B2 check: F^{B→π}(0) and A_0^{B→V}(0) at LO in kT factorisation vs published and
-    LCSR values."""
+    LCSR values; stage B3: the non-factorisable longitudinal amplitudes M̂ (units of A_0)."""
     try:
         inp = load_inputs(inputs)
         value = bpi_form_factor(inp, omega_B=omega_b, a2_pi=a2_pi)
@@ -146,6 +153,7 @@ def formfactor_command(
         a0_phi = bv_form_factor_a0("Bs_phi", inp)
         a0_rho = bv_form_factor_a0("B_rho", inp, omega_B=omega_b)
         ref_phi = inp.record("FF_Bs_phi_A0_PQCD_published")
+        nf = {w: nonfactorisable_emission(w, inp) for w in ("Bs_phi", "B_rho")}
     except (ValueError, TypeError, KeyError, OSError) as err:
         _fail(err)
     console.print(
@@ -157,3 +165,9 @@ def formfactor_command(
         f"{ref_phi.value:g} ± {ref_phi.high - ref_phi.value:g}"
     )
     console.print(f"A_0^(B→ρ)(0) = {a0_rho:.4f} (ω_B = {omega_b:g} GeV); no published value filed")
+    for w, label in (("Bs_phi", "Bs → φ, ρ emitted"), ("B_rho", "B → ρ, φ emitted")):
+        m = nf[w]["LL"]
+        console.print(
+            f"stage B3: non-factorisable M̂^LL ({label}) = {m.real:.4f} {m.imag:+.4f}i "
+            f"(|M̂| = {abs(m):.4f}, phase {math.degrees(cmath.phase(m)):.0f}°; M̂^LR = −M̂^LL)"
+        )

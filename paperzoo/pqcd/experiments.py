@@ -14,6 +14,7 @@ from paperzoo.pqcd.fourbody import CHANNELS, evaluate
 from paperzoo.pqcd.uncertainty import observables_with_errors
 
 __all__ = [
+    "b3_observables",
     "channel_observables",
     "grid_config",
     "kt_longitudinal_observables",
@@ -47,6 +48,27 @@ def kt_longitudinal_observables(channel: str, scale: Scale) -> dict[str, float]:
     ch = fourbody.channel(channel)
     ratio = fourbody.longitudinal_scale(ch, cfg, load_inputs())
     return out | {"kt_over_lcsr_a0": ratio}
+
+
+@experiment()
+def b3_observables(channel: str, scale: Scale) -> dict[str, float]:
+    """As ``channel_observables`` at stage B3 (kT A_0(0) plus the LO twist-2 non-factorisable
+    longitudinal emission, docs/pqcd.md §2.15), plus the non-factorisable amplitudes
+    (n_u, n_t relative to A_0^{LCSR}(0)) of the central inputs."""
+    cfg = grid_config(scale, dynamics="B3")
+    out: dict[str, float] = {}
+    for key, (value, lo, hi) in observables_with_errors(channel, cfg).items():
+        out |= {key: value, f"{key}_lo": lo, f"{key}_hi": hi}
+    inp = load_inputs()
+    ch = fourbody.channel(channel)
+    n_u, n_t = fourbody.nonfact_longitudinal(ch, cfg, inp)
+    return out | {
+        "kt_over_lcsr_a0": fourbody.longitudinal_scale(ch, cfg, inp),
+        "nf_u_re": n_u.real,
+        "nf_u_im": n_u.imag,
+        "nf_t_re": n_t.real,
+        "nf_t_im": n_t.imag,
+    }
 
 
 @experiment()

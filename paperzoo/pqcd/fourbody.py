@@ -31,6 +31,7 @@ from paperzoo.pqcd.data import Inputs, load_inputs
 from paperzoo.pqcd.factorization import effective_coefficients, form_factors, helicity_amplitudes
 from paperzoo.pqcd.kinematics import pair_momentum, peaked_gauss_legendre
 from paperzoo.pqcd.kt import BV_SETS, bv_form_factor_a0
+from paperzoo.pqcd.nonfact import EMITTED, nonfactorisable_emission
 
 __all__ = [
     "CHANNELS",
@@ -45,13 +46,15 @@ __all__ = [
     "evaluate",
     "interference_matrices",
     "longitudinal_scale",
+    "nonfact_longitudinal",
     "two_body_rate",
     "window_fraction",
 ]
 
 
-#: the stage of the dynamics the amplitudes come from (docs/pqcd.md §4)
-STAGE = "B1"
+#: the stage of the dynamics the claims' amplitudes come from (docs/pqcd.md §4): B3 is partial
+#: (longitudinal twist-2 non-factorisable emission only; no S-wave, no transverse B3 terms)
+STAGE = "B3"
 
 
 @dataclass(frozen=True)
@@ -68,10 +71,16 @@ class Channel:
     pi_masses: tuple[str, str]  # input names of the two pion masses
     tree: str  # expression of the tree coefficient (λ_u)
     penguin: str  # expression of the penguin coefficient (λ_t)
+    nf_tree: str = "0"  # non-factorisable coefficients of (M̂^LL, M̂^LR) for λ_u (§2.15)
+    nf_penguin: str = "0"  # the same for λ_t
 
     def coefficients(self, a: Mapping[str, float]) -> tuple[float, float]:
         """(c_u, c_t): coefficients of λ_u and λ_t (§2.9)."""
         return _COEFF[self.tree](a), _COEFF[self.penguin](a)
+
+    def nonfact_coefficients(self, c: Mapping[int, float]) -> tuple[tuple[float, float], ...]:
+        """((LL, LR) of λ_u, (LL, LR) of λ_t): Wilson coefficients of M̂^LL, M̂^LR (§2.15)."""
+        return _NF_COEFF[self.nf_tree](c), _NF_COEFF[self.nf_penguin](c)
 
 
 _COEFF = {
@@ -81,16 +90,25 @@ _COEFF = {
     "-(a3+a5-(a7+a9)/2)": lambda a: -(a["a3"] + a["a5"] - 0.5 * (a["a7"] + a["a9"])),
 }
 
+#: non-factorisable emission (Q19): the colour-crossed operator of each a_i = C_i + C_j/N_c
+_NF_COEFF = {
+    "0": lambda c: (0.0, 0.0),
+    "C2": lambda c: (c[2], 0.0),
+    "-3/2(C10,C8)": lambda c: (-1.5 * c[10], -1.5 * c[8]),
+    "-(C4-C10/2,C6-C8/2)": lambda c: (-(c[4] - 0.5 * c[10]), -(c[6] - 0.5 * c[8])),
+}
+
 _SQRT_HALF = 1 / math.sqrt(2)
 CHANNELS = {
     c.name: c
     for c in (
         Channel("Bs_rho0phi", "B̄s → ρ0 φ", "Bs", "s", "rho", "Bs_phi", _SQRT_HALF,
-                ("m_pi", "m_pi"), "a2", "-3/2(a7+a9)"),
+                ("m_pi", "m_pi"), "a2", "-3/2(a7+a9)", "C2", "-3/2(C10,C8)"),
         Channel("B0_rho0phi", "B̄0 → ρ0 φ", "B0", "d", "phi", "B_rho", -_SQRT_HALF,
-                ("m_pi", "m_pi"), "0", "-(a3+a5-(a7+a9)/2)"),
+                ("m_pi", "m_pi"), "0", "-(a3+a5-(a7+a9)/2)", "0", "-(C4-C10/2,C6-C8/2)"),
         Channel("Bm_rhomphi", "B− → ρ− φ", "Bp", "d", "phi", "B_rho", 1.0,
-                ("m_pi", "m_pi0"), "0", "-(a3+a5-(a7+a9)/2)"),
+                ("m_pi", "m_pi0"), "0", "-(a3+a5-(a7+a9)/2)", "0",
+                "-(C4-C10/2,C6-C8/2)"),
     )
 }  # fmt: skip
 
@@ -182,35 +200,75 @@ def _kt_a0(which: str, params: tuple[tuple[str, float], ...]) -> float:
     return bv_form_factor_a0(which, dict(params), *KT_GRID)
 
 
+#: grid of the non-factorisable integral inside the amplitudes (within 2 % of 24² × 28², §2.15)
+NF_GRID = (12, 16)
+
+
+@lru_cache(maxsize=64)
+def _nonfact(which: str, params: tuple[tuple[str, float], ...]) -> tuple[complex, complex]:
+    r = nonfactorisable_emission(which, dict(params), *NF_GRID)
+    return r["LL"], r["LR"]
+
+
+def _lcsr_a0(ch: Channel, inp: Mapping[str, float]) -> float:
+    """A_0(0) = [(m_B + m_V)A_1(0) − (m_B − m_V)A_2(0)]/(2m_V) of the LCSR set (§2.13)."""
+    mb_key, _, _, v = BV_SETS[ch.form_factors]
+    m_b, m_v = inp[mb_key], inp[f"m_{v}"]
+    _, a1, a2 = form_factors(np.zeros(1), ch.form_factors, inp)
+    return float(((m_b + m_v) * a1[0] - (m_b - m_v) * a2[0]) / (2 * m_v))
+
+
 def longitudinal_scale(ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float]) -> float:
-    """1 at stage B1; at B2 A_0^{kT}(0)/A_0^{LCSR}(0) of the recoil form factors, with
-    A_0(0) = [(m_B + m_V)A_1(0) − (m_B − m_V)A_2(0)]/(2m_V) from the LCSR set (§2.13)."""
+    """1 at stage B1; at B2 and B3 A_0^{kT}(0)/A_0^{LCSR}(0) of the recoil form factors (§2.13)."""
     if cfg.dynamics == "B1":
         return 1.0
     mb_key, fb_key, om_key, v = BV_SETS[ch.form_factors]
     keys = (mb_key, fb_key, om_key, f"m_{v}", f"f_{v}", f"f_{v}_T", f"a2_{v}")
     params = tuple((k, float(inp[k])) for k in (*keys, "Lambda_QCD4", "threshold_c"))
-    m_b, m_v = inp[mb_key], inp[f"m_{v}"]
-    _, a1, a2 = form_factors(np.zeros(1), ch.form_factors, inp)
-    lcsr = float(((m_b + m_v) * a1[0] - (m_b - m_v) * a2[0]) / (2 * m_v))
-    return _kt_a0(ch.form_factors, params) / lcsr
+    return _kt_a0(ch.form_factors, params) / _lcsr_a0(ch, inp)
+
+
+def nonfact_longitudinal(
+    ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float]
+) -> tuple[complex, complex]:
+    """(n_u, n_t): the non-factorisable longitudinal amplitude of λ_u, λ_t relative to the LCSR
+    A_0(0), Σ_{LL,LR} C M̂/A_0^{LCSR}(0) (§2.15); zero below stage B3."""
+    if cfg.dynamics != "B3":
+        return 0j, 0j
+    mb_key, fb_key, om_key, v = BV_SETS[ch.form_factors]
+    v3 = EMITTED[ch.form_factors]
+    keys = (mb_key, fb_key, om_key, f"f_{v}", f"a2_{v}", f"a2_{v3}", "Lambda_QCD4")
+    keys += (f"m_{v}", f"m_{v3}", f"f_{v}_T", f"f_{v3}", f"f_{v3}_T", "hard_scale_factor")
+    m_ll, m_lr = _nonfact(ch.form_factors, tuple((k, float(inp[k])) for k in keys))
+    c = {i: inp[f"C{i}"] for i in range(1, 7)}
+    c |= {i: inp[f"C{i}_over_alpha"] * inp["alpha_em"] for i in range(7, 11)}
+    lcsr = _lcsr_a0(ch, inp)
+    return tuple((ll * m_ll + lr * m_lr) / lcsr for ll, lr in ch.nonfact_coefficients(c))
 
 
 def _strong_terms(
-    ch: Channel, w1: np.ndarray, w2: np.ndarray, inp: Mapping[str, float], scale_l: float = 1.0
+    ch: Channel,
+    w1: np.ndarray,
+    w2: np.ndarray,
+    inp: Mapping[str, float],
+    cfg: FourBodyConfig | None = None,
 ) -> np.ndarray:
-    """(G_F/√2) c_j H_k(ω1, ω2) · flavour: [2, N, 6] before lineshapes (S-waves zero at B1, B2);
-    ``scale_l`` multiplies the longitudinal amplitude (stage B2, §2.13)."""
+    """(G_F/√2) c_j H_k(ω1, ω2) · flavour: [2, N, 6] before lineshapes (S-waves zero at B1–B3).
+    With ``cfg``'s dynamics B2 the longitudinal amplitude of λ_j is c_j H_0 A_0^{kT}/A_0^{LCSR}
+    (§2.13); at B3 (c_j A_0^{kT} + Σ C M̂)H_0/A_0^{LCSR} (§2.15)."""
+    cfg = cfg or FourBodyConfig()
+    scale_l = longitudinal_scale(ch, cfg, inp)
+    nf = nonfact_longitudinal(ch, cfg, inp)
     m_b = inp[f"m_{ch.parent}"]
     x, y = (w1, w2) if ch.emitted == "rho" else (w2, w1)
     f_emit = inp[f"f_{ch.emitted}"]
     h = helicity_amplitudes(m_b, x, y, f_emit, form_factors(x**2, ch.form_factors, inp))
-    h[..., 0] *= scale_l
-    cu, ct = ch.coefficients(effective_coefficients(inp))
     pre = inp["G_F"] / math.sqrt(2) * ch.flavour
-    full = np.zeros(h.shape[:-1] + (6,), dtype=complex)
-    full[..., :3] = h
-    return np.stack([pre * cu * full, pre * ct * full])
+    out = np.zeros((2,) + h.shape[:-1] + (6,), dtype=complex)
+    for j, c in enumerate(ch.coefficients(effective_coefficients(inp))):
+        out[j, ..., :3] = pre * c * h
+        out[j, ..., 0] = pre * (c * scale_l + nf[j]) * h[..., 0]
+    return out
 
 
 def _weak(ch: Channel, inp: Mapping[str, float]) -> np.ndarray:
@@ -232,7 +290,7 @@ def amplitude_grid(ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float]) -
     m_b = inp[f"m_{ch.parent}"]
     wts = wts * pair_momentum(m_b, w1, w2) / (8 * math.pi * m_b**2)
     l1, l2 = _lineshapes(ch, w1, w2, inp, cfg.width_scale)
-    terms = _strong_terms(ch, w1, w2, inp, longitudinal_scale(ch, cfg, inp))
+    terms = _strong_terms(ch, w1, w2, inp, cfg)
     terms = terms * (l1 * l2)[None, :, None]
     if cfg.strong_phases is not None:
         terms = terms * np.exp(1j * np.asarray(cfg.strong_phases))[:, None, :]
@@ -246,7 +304,7 @@ def point_amplitudes(
     integrand of the interference matrix one point at a time, for the nquad baseline (§2.7)."""
     x1, x2 = np.array([w1], dtype=float), np.array([w2], dtype=float)
     l1, l2 = _lineshapes(ch, x1, x2, inp, cfg.width_scale)
-    terms = _strong_terms(ch, x1, x2, inp, longitudinal_scale(ch, cfg, inp))
+    terms = _strong_terms(ch, x1, x2, inp, cfg)
     terms = terms * (l1 * l2)[None, :, None]
     if cfg.strong_phases is not None:
         terms = terms * np.exp(1j * np.asarray(cfg.strong_phases))[:, None, :]
@@ -261,7 +319,7 @@ def two_body_rate(
 ) -> float:
     """Γ(B̄ → ρ φ) at the pole masses, CP-averaged [GeV], with ``cfg``'s dynamics (§2.9)."""
     mr, mp = np.array([inp["m_rho"]]), np.array([inp["m_phi"]])
-    terms = _strong_terms(ch, mr, mp, inp, longitudinal_scale(ch, cfg or FourBodyConfig(), inp))
+    terms = _strong_terms(ch, mr, mp, inp, cfg)
     m_b = inp[f"m_{ch.parent}"]
     k = float(pair_momentum(m_b, mr, mp)[0])
     weak = _weak(ch, inp)

@@ -15,7 +15,15 @@ runner = CliRunner()
 def test_observables_table_with_errors():
     result = runner.invoke(app, ["observables", "--channel", "B0_rho0phi"])
     assert result.exit_code == 0, result.output
-    assert "B̄0 → ρ0 φ (stage B1)" in result.output and "f_0" in result.output
+    assert "B̄0 → ρ0 φ (stage B3)" in result.output and "f_0" in result.output
+
+
+def test_formfactor_prints_the_kt_form_factors_and_the_b3_amplitudes():
+    result = runner.invoke(app, ["formfactor"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "F^(B→π)(0) = 0.26" in text and "A_0^(Bs→φ)(0) = 0.37" in text
+    assert text.count("stage B3: non-factorisable M̂^LL") == 2 and "M̂^LR = −M̂^LL" in text
 
 
 def test_spectrum_writes_pngs(tmp_path):

@@ -104,4 +104,4 @@ def test_stage_b2_option_rescales_the_longitudinal_amplitude_only():
     assert r2.f0 / (1 - r2.f0) == pytest.approx(s**2 * r1.f0 / (1 - r1.f0), rel=1e-3)
     assert abs(evaluate("B0_rho0phi", b2).obs.acp_dir) < 1e-12
     with pytest.raises(ValueError, match="dynamics must be one of"):
-        FourBodyConfig(dynamics="B3")
+        FourBodyConfig(dynamics="B4")

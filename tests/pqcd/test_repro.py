@@ -15,14 +15,19 @@ def test_band_criterion():
     assert judge([_m("acp_dir", 0.12)]).status == "partial"
     zero = judge([_m("acp_dir", 0.0)])
     assert zero.status == "not reproduced" and "no strong phase" in zero.reason
+    small = judge([_m("acp_dir", 0.0218)])
+    assert small.status == "not reproduced" and "sign agrees, size 0.10" in small.reason
+    flipped = judge([_m("acp_dir", -0.218)])
+    assert flipped.status == "not reproduced" and "opposite sign, size 1.00" in flipped.reason
 
 
 def test_br_and_symmetry_criteria():
     base = {k: 1e-7 for k in ("br_extracted", "br_extracted_lo", "br_extracted_hi")}
     r = base | _m("br_two_body", 2.9e-7) | {"pdg_br": 2.7e-7, "pdg_br_error": 0.76e-7}
-    r |= _m("b2_br_two_body", 2.0e-7) | {"b2_scale": 0.8}
+    r |= _m("b2_br_two_body", 2.0e-7) | _m("b1_br_two_body", 6.0e-7) | {"b2_scale": 0.8}
     verdict = repro.br_criterion([r])
-    assert verdict.status == "reproduced" and "option B2" in verdict.reason
+    assert verdict.status == "reproduced" and "stage B2" in verdict.reason
+    assert "stage B1 (naive factorisation, LCSR): 6 " in verdict.reason
     assert "ratio 0.74" in verdict.reason
     assert repro.br_criterion([r | {"br_two_body": 5.0e-7}]).status == "partial"
     assert repro.br_criterion([r | {"br_two_body": 9.0e-7}]).status == "not reproduced"
