@@ -11,6 +11,14 @@
 // Conv micro-kernel: NG groups of 8 output channels (one 512-bit lane each) x PX output pixels
 // of one row, NG * PX vector accumulators. Per (tap, word): NG weight loads, PX broadcasts of the
 // input word, NG * PX xor + popcount + add, so every loaded word is reused NG or PX times.
+//
+// Packed output (pout != 0): the epilogue also writes the output's sign bits in the activation
+// layout above, [N][Ho + 2][Wo + 2][Cw_out] (a buffer whose border and unused half-words the
+// caller set once): bit = v >= pthr[o] for mode 1 (the next block's threshold on the float
+// output), the folded-threshold sign for mode 2. A tile owns 32 output channels (NGMAX groups
+// of 8, starting at a multiple of 32), i.e. one 32-bit half of a word, so threads never share a
+// word. out may then be 0 (no float store), and out may alias a channels-last residual: every
+// output value reads only its own residual value, just before it is written.
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
@@ -43,8 +51,16 @@ struct Args {
   const float* res;  // [N][Cout][Ho][Wo] with channel stride res_cs: 1 (channels last) or Ho Wo
   long long res_cs;
   float lo, hi;  // mode 1 clamps to [lo, hi] (a fused Hardtanh; +-inf: none)
-  void* out;  // [N][Ho][Wo][Cout]
+  void* out;  // [N][Ho][Wo][Cout], or 0 (packed output only)
+  std::uint32_t* pout;  // packed output [N][Ho + 2][Wo + 2][2 Cw_out] 32-bit halves, or 0
+  const float* pthr;  // mode 1: [cpad] thresholds of the packed output bits
+  int pcw2;  // 2 Cw_out
 };
+
+// the 32-bit half-word of output pixel (y, x) that holds channels 32 h .. 32 h + 31
+static inline std::uint32_t* pout_at(const Args& s, int i, int y, int x, int h) {
+  return s.pout + (((long long)i * (s.ho + 2) + y + 1) * (s.wo + 2) + x + 1) * s.pcw2 + h;
+}
 
 static inline long long res_index(const Args& s, int i, long long pin, int o) {
   const long long plane = (long long)s.ho * s.wo;
@@ -52,17 +68,21 @@ static inline long long res_index(const Args& s, int i, long long pin, int o) {
 }
 
 // one output value (portable epilogue and the reference for the vector one)
-static inline void emit(const Args& s, long long at, long long rat, int o, int dot) {
+// (returns the value's packed-output bit)
+static inline bool emit(const Args& s, long long at, long long rat, int o, int dot) {
   if (s.mode == 0) {
     static_cast<int*>(s.out)[at] = dot;
+    return false;
   } else if (s.mode == 1) {
     float v = s.sa[o] * (float)dot + s.sb[o];
     if (s.res) v += s.res[rat];
     v = v < s.lo ? s.lo : (v > s.hi ? s.hi : v);
-    static_cast<float*>(s.out)[at] = v;
+    if (s.out) static_cast<float*>(s.out)[at] = v;
+    return s.pout && v >= s.pthr[o];
   } else {
     const bool bit = (dot >= (int)s.sb[o]) != (s.sa[o] < 0);
-    static_cast<float*>(s.out)[at] = bit ? 1.0f : -1.0f;
+    if (s.out) static_cast<float*>(s.out)[at] = bit ? 1.0f : -1.0f;
+    return bit;
   }
 }
 
@@ -115,8 +135,10 @@ static void tile(const Args& s, int i, int g0, int y, int x0) {
   const __m256 vlo = _mm256_set1_ps(s.lo), vhi = _mm256_set1_ps(s.hi);
   const __m256i rstride = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
                                              _mm256_set1_epi32((int)s.res_cs));
+  std::uint32_t pbits[PX] = {0};
   for (int g = 0; g < NG; ++g) {
     const int o0 = (g0 + g) * 8;
+    const __m256 vpthr = s.pout && s.mode == 1 ? _mm256_loadu_ps(s.pthr + o0) : _mm256_setzero_ps();
     const __mmask8 keep = (__mmask8)(s.cout - o0 >= 8 ? 0xFF : ((1u << (s.cout - o0)) - 1));
     const __m256 va = _mm256_loadu_ps(s.sa + o0), vb = _mm256_loadu_ps(s.sb + o0);
     const __m256i thr = _mm256_cvttps_epi32(vb);
@@ -139,14 +161,21 @@ static void tile(const Args& s, int i, int g0, int y, int x0) {
                                                                          rstride, r, 4));
         }
         v = _mm256_min_ps(_mm256_max_ps(v, vlo), vhi);
-        _mm256_mask_storeu_ps(static_cast<float*>(s.out) + at, keep, v);
+        if (s.out) _mm256_mask_storeu_ps(static_cast<float*>(s.out) + at, keep, v);
+        if (s.pout)
+          pbits[q] |= (std::uint32_t)(_mm256_cmp_ps_mask(v, vpthr, _CMP_GE_OQ) & keep) << (8 * g);
       } else {
         const __mmask8 bit = _mm256_cmpge_epi32_mask(dot, thr) ^ flip;
-        const __m256 v = _mm256_mask_blend_ps(bit, _mm256_set1_ps(-1.0f), _mm256_set1_ps(1.0f));
-        _mm256_mask_storeu_ps(static_cast<float*>(s.out) + at, keep, v);
+        if (s.out) {
+          const __m256 v = _mm256_mask_blend_ps(bit, _mm256_set1_ps(-1.0f), _mm256_set1_ps(1.0f));
+          _mm256_mask_storeu_ps(static_cast<float*>(s.out) + at, keep, v);
+        }
+        pbits[q] |= (std::uint32_t)(bit & keep) << (8 * g);
       }
     }
   }
+  if (s.pout)
+    for (int q = 0; q < xn; ++q) *pout_at(s, i, y, x0 + q, g0 / 4) = pbits[q];
 #else
   long long pop[NGMAX * PX * 8] = {0};
   for (int dy = 0; dy < 3; ++dy) {
@@ -160,27 +189,34 @@ static void tile(const Args& s, int i, int g0, int y, int x0) {
       }
   }
   const long long total = 9LL * s.c;
+  std::uint32_t pbits[PX] = {0};
   for (int g = 0; g < NG; ++g)
     for (int l = 0; l < 8; ++l) {
       const int o = (g0 + g) * 8 + l;
       if (o >= s.cout) break;
       for (int q = 0; q < xn; ++q) {
         const int dot = (int)(total - 2 * pop[(g * PX + q) * 8 + l]) - (on_border(q) ? corr0[(long long)q * s.cpad + o] : 0);
-        emit(s, (pix0 + q) * s.cout + o, s.res ? res_index(s, i, pin0 + q, o) : 0, o, dot);
+        if (emit(s, (pix0 + q) * s.cout + o, s.res ? res_index(s, i, pin0 + q, o) : 0, o, dot))
+          pbits[q] |= 1u << (g * 8 + l);
       }
     }
+  if (s.pout)
+    for (int q = 0; q < xn; ++q) *pout_at(s, i, y, x0 + q, g0 / 4) = pbits[q];
 #endif
 }
 
 static void conv(std::uintptr_t a_p, std::uintptr_t w_p, int n, int c, int cw, int hp, int wp,
                  int cout, int ho, int wo, int stride, std::uintptr_t corr_p, int mode,
                  std::uintptr_t a_scale_p, std::uintptr_t b_p, std::uintptr_t res_p,
-                 long long res_cs, float lo, float hi, std::uintptr_t out_p, int threads) {
+                 long long res_cs, float lo, float hi, std::uintptr_t out_p, std::uintptr_t pout_p,
+                 std::uintptr_t pthr_p, int pcw, int threads) {
   const int groups = (cout + 7) / 8, gblocks = (groups + NGMAX - 1) / NGMAX;
   const Args s{reinterpret_cast<const u64*>(a_p), reinterpret_cast<const u64*>(w_p), c, cw, hp, wp,
                cout, groups * 8, ho, wo, stride, mode, reinterpret_cast<const int*>(corr_p),
                reinterpret_cast<const float*>(a_scale_p), reinterpret_cast<const float*>(b_p),
-               reinterpret_cast<const float*>(res_p), res_cs, lo, hi, reinterpret_cast<void*>(out_p)};
+               reinterpret_cast<const float*>(res_p), res_cs, lo, hi, reinterpret_cast<void*>(out_p),
+               reinterpret_cast<std::uint32_t*>(pout_p), reinterpret_cast<const float*>(pthr_p),
+               2 * pcw};
   const int xblocks = (wo + PX - 1) / PX;
   const long long tasks = (long long)n * gblocks * ho * xblocks;
   py::gil_scoped_release release;

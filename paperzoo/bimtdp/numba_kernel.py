@@ -69,6 +69,8 @@ def _pack(x, thr, out):  # pragma: no cover
         for y in range(h):
             out[i, y + 1, 0, j] = real
             out[i, y + 1, w + 1, j] = real
+            for xx in range(w):  # the buffer may be reused: clear before or-ing bits in
+                out[i, y + 1, xx + 1, j] = np.uint64(0)
             for cc in range(j * 64, c_end):
                 b = np.uint64(cc & 63)
                 for xx in range(w):

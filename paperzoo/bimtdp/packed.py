@@ -115,6 +115,7 @@ class _Cpp:
 
     blocked_weights = True
     channels_last = True
+    fused_pack = True  # the epilogue can write the output's sign bits packed
 
     def __init__(self, module: Any) -> None:
         self.module = module
@@ -149,12 +150,19 @@ class _Cpp:
         sa: Tensor,
         sb: Tensor,
         res: Tensor | None,
-        out: Tensor,
+        out: Tensor | None,
         threads: int,
         clamp: tuple[float, float] = (-math.inf, math.inf),
+        pout: Tensor | None = None,
+        pthr: Tensor | None = None,
+        cout: int = 0,
     ) -> None:
         n, hp, wp, cw = a.shape
-        _, ho, wo, cout = out.shape
+        if out is not None:
+            _, ho, wo, cout = out.shape
+        else:  # packed output only: its shape gives Ho, Wo
+            assert pout is not None
+            ho, wo = pout.shape[1] - 2, pout.shape[2] - 2
         res_cs = 1 if res is not None and not res.is_contiguous() else ho * wo
         self.module.conv(
             a.data_ptr(),
@@ -176,7 +184,10 @@ class _Cpp:
             res_cs,
             clamp[0],
             clamp[1],
-            out.data_ptr(),
+            0 if out is None else out.data_ptr(),
+            0 if pout is None else pout.data_ptr(),
+            0 if pthr is None else pthr.data_ptr(),
+            0 if pout is None else pout.shape[3],
             threads,
         )
 
@@ -216,18 +227,54 @@ def block_weights(packed: Tensor) -> Tensor:
     return out.view(g, 8, 9 * cw).transpose(1, 2).contiguous()
 
 
+def packed_buffer(n: int, h: int, w: int, channels: int) -> Tensor:
+    """An empty packed activation buffer [N, H + 2, W + 2, Cw] (int64 view of uint64 words):
+    the border holds +1 in every real channel, everything else 0 (what the kernels expect of
+    the words they never write, so one buffer can be filled again and again)."""
+    cw = words(channels)
+    real = torch.tensor(
+        [-1 if channels - 64 * j >= 64 else (1 << (channels - 64 * j)) - 1 for j in range(cw)],
+        dtype=torch.int64,
+    )
+    out = real.repeat(n, h + 2, w + 2, 1)
+    out[:, 1:-1, 1:-1] = 0
+    return out
+
+
+def _check_packed(buf: Tensor, n: int, h: int, w: int, channels: int, what: str) -> None:
+    want = (n, h + 2, w + 2, words(channels))
+    if buf.dtype != torch.int64 or tuple(buf.shape) != want or not buf.is_contiguous():
+        raise ValueError(
+            f"{what}: expected a contiguous int64 packed buffer {want} (packed_buffer), got "
+            f"{buf.dtype} {tuple(buf.shape)}"
+        )
+
+
 def pack_activations(
     x: Tensor,
     threshold: Tensor | None = None,
     kernel: str | None = None,
     threads: int | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """x [N, C, H, W] float32 -> packed, channels last [N, H + 2, W + 2, Cw]
-    (bit = x ≥ τ_c, border = +1)."""
+    (bit = x ≥ τ_c, border = +1); into ``out`` (a :func:`packed_buffer`) if given."""
+    return _pack(backend(kernel)[0], x, threshold, threads, out)
+
+
+@cache
+def _zeros(n: int) -> Tensor:
+    return torch.zeros(n)  # shared, read only: the default thresholds
+
+
+def _pack(mod: Any, x: Tensor, threshold: Tensor | None, threads: int | None,
+          out: Tensor | None) -> Tensor:  # fmt: skip
     n, c, h, w = x.shape
-    thr = torch.zeros(c) if threshold is None else threshold.float().contiguous()
-    out = torch.zeros(n, h + 2, w + 2, words(c), dtype=torch.int64)
-    mod = backend(kernel)[0]
+    thr = _zeros(c) if threshold is None else threshold.float().contiguous()
+    if out is None:
+        out = torch.zeros(n, h + 2, w + 2, words(c), dtype=torch.int64)
+    else:
+        _check_packed(out, n, h, w, c, "out")
     if not getattr(mod, "channels_last", False):
         x = x.contiguous()
     mod.pack(x, thr, out, threads or torch.get_num_threads())
@@ -291,6 +338,15 @@ class PackedConv3x3:
         flip = torch.where(self.scale < 0, -1.0, 1.0)
         self._sign = F.pad(flip, pad), F.pad(fold_thresholds(self.scale, self.bias).float(), pad)
         self._corr: dict[tuple[int, int, bool], Tensor] = {}
+        self._mod: Any = None  # the kernel module, resolved on first use
+
+    def _backend(self) -> Any:
+        if self._mod is None:
+            self._mod = backend(self.kernel)[0]
+        return self._mod
+
+    def __getstate__(self) -> dict[str, Any]:  # copies and pickles resolve the kernel anew
+        return {**self.__dict__, "_mod": None}
 
     @property
     def weight_bytes(self) -> int:
@@ -318,13 +374,22 @@ class PackedConv3x3:
         residual: Tensor | None = None,
         threads: int | None = None,
         clamp: tuple[float, float] | None = None,
+        out: Tensor | None = None,
+        pack_out: Tensor | None = None,
+        pack_threshold: Tensor | None = None,
     ) -> Tensor:
         """Convolve packed activations of an H×W input.
 
         mode ``int``: the exact integer conv [N, O, Ho, Wo] (int32); ``affine``: a·dot + b
         (+ residual, then clamped to ``clamp`` = (lo, hi): a fused Hardtanh) as float32;
-        ``sign``: ±1 of (a·dot + b ≥ 0) via folded integer thresholds. The C++ kernel returns
-        channels-last strides (the next packed conv reads them directly).
+        ``sign``: ±1 of (a·dot + b ≥ 0) via folded integer thresholds; ``packed``: those sign
+        bits only, packed (the next binary conv's input), returned as the packed buffer.
+        The C++ kernel returns channels-last strides (the next packed conv reads them directly).
+
+        ``out``: write the float output there ([N, O, Ho, Wo] with channels-last strides; it may
+        be ``residual`` itself: an in-place residual update). ``pack_out`` (a
+        :func:`packed_buffer` of O channels): in affine mode also write the output's bits
+        (v ≥ ``pack_threshold``, default 0) packed, fused into the kernel's epilogue.
         """
         n, hp, wp, cw = packed.shape
         if hp != h + 2 or cw != words(self.in_channels) or wp != w + 2:
@@ -332,20 +397,40 @@ class PackedConv3x3:
                 f"packed: shape {tuple(packed.shape)} does not match a {self.in_channels}-channel "
                 f"{h}×{w} input"
             )
+        if mode not in ("int", "affine", "sign", "packed"):
+            raise ValueError(f"mode: unknown {mode!r} (known: int, affine, sign, packed)")
         ho, wo = self.out_size(h, w)
-        mod, _ = backend(self.kernel)
+        o = self.out_channels
+        mod = self._backend()
         cl = getattr(mod, "channels_last", False)
+        fused = getattr(mod, "fused_pack", False)
         corr = self.correction(h, w, cl)
-        shape = (n, ho, wo, self.out_channels) if cl else (n, self.out_channels, ho, wo)
-        if mode == "int":
+        want = (n, o, ho, wo)
+        if pack_out is not None or mode == "packed":
+            if mode not in ("affine", "packed"):
+                raise ValueError("pack_out: only in affine or packed mode")
+            if pack_out is None:
+                pack_out = packed_buffer(n, ho, wo, o)
+            _check_packed(pack_out, n, ho, wo, o, "pack_out")
+            if pack_out.data_ptr() == packed.data_ptr():
+                raise ValueError("pack_out: must not be the input buffer")
+        if mode == "packed" and not fused:  # numba: the ±1 map, then pack it
+            return pack_activations(self.run(packed, h, w, "sign", threads=threads), None,
+                                    self.kernel, threads, pack_out)  # fmt: skip
+        shape = (n, ho, wo, o) if cl else want
+        if out is not None:
+            if mode in ("int", "packed"):
+                raise ValueError(f"out: not in {mode} mode")
+            view = out.permute(0, 2, 3, 1) if cl else out
+            if tuple(out.shape) != want or out.dtype != torch.float32 or not view.is_contiguous():
+                layout = "channels-last " if cl else ""
+                raise ValueError(f"out: expected a {layout}float32 tensor {want}")
+            out = view
+        elif mode == "int":
             out = torch.empty(shape, dtype=torch.int32)
-            code = 0
         elif mode in ("affine", "sign"):
             out = torch.empty(shape)
-            code = 1 if mode == "affine" else 2
-        else:
-            raise ValueError(f"mode: unknown {mode!r} (known: int, affine, sign)")
-        want = (n, self.out_channels, ho, wo)
+        code = {"int": 0, "affine": 1, "sign": 2, "packed": 2}[mode]
         if residual is not None:
             if mode != "affine" or tuple(residual.shape) != want:
                 raise ValueError(f"residual: expected {want} in affine mode")
@@ -355,8 +440,13 @@ class PackedConv3x3:
                 residual = residual.contiguous()  # the C++ kernel reads NCHW or channels last
         if clamp is not None and mode != "affine":
             raise ValueError("clamp: only in affine mode")
-        a, b = self._affine if mode != "sign" else self._sign
-        fused = (tuple(map(float, clamp)),) if cl and clamp is not None else ()
+        a, b = self._affine if code != 2 else self._sign
+        extra: tuple = ()
+        if cl and (clamp is not None or (pack_out is not None and fused)):
+            extra = (tuple(map(float, clamp)) if clamp is not None else (-math.inf, math.inf),)
+        if pack_out is not None and fused:
+            thr = self._pack_threshold(pack_threshold) if mode == "affine" else None
+            extra += (pack_out, thr, o)
         mod.conv(
             packed,
             self.blocked if getattr(mod, "blocked_weights", False) else self.packed,
@@ -369,11 +459,25 @@ class PackedConv3x3:
             residual,
             out,
             threads or torch.get_num_threads(),
-            *fused,
+            *extra,
         )
         if clamp is not None and not cl:
             out.clamp_(*clamp)
-        return out.permute(0, 3, 1, 2) if cl else out  # [N, O, Ho, Wo], channels-last strides
+        if mode == "packed":
+            return pack_out
+        result = out.permute(0, 3, 1, 2) if cl else out  # [N, O, Ho, Wo]
+        if pack_out is not None and not fused:
+            pack_activations(result, pack_threshold, self.kernel, threads, pack_out)
+        return result
+
+    def _pack_threshold(self, thr: Tensor | None) -> Tensor:
+        """Per-channel thresholds of the fused packed output, padded to whole 8-channel groups."""
+        o = self.out_channels
+        if thr is None:
+            return _zeros(o + -o % 8)
+        if thr.shape != (o,):
+            raise ValueError(f"pack_threshold: expected [{o}], got {tuple(thr.shape)}")
+        return F.pad(thr.detach().float(), (0, -o % 8)).contiguous()
 
     def __call__(
         self,
@@ -383,14 +487,21 @@ class PackedConv3x3:
         residual: Tensor | None = None,
         threads: int | None = None,
         clamp: tuple[float, float] | None = None,
+        *,
+        pack_into: Tensor | None = None,
+        out: Tensor | None = None,
+        pack_out: Tensor | None = None,
+        pack_threshold: Tensor | None = None,
     ) -> Tensor:
-        """Pack x [N, C, H, W] (bit = x ≥ τ) and convolve; see :meth:`run` for ``mode``."""
+        """Pack x [N, C, H, W] (bit = x ≥ τ; into ``pack_into``, a :func:`packed_buffer`, if
+        given) and convolve; see :meth:`run` for ``mode``, ``out`` and ``pack_out``."""
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"x: expected [N, {self.in_channels}, H, W], got {tuple(x.shape)}")
         if x.dtype != torch.float32:
             raise TypeError(f"x: expected float32, got {x.dtype}")
-        packed = pack_activations(x, threshold, self.kernel, threads)
-        return self.run(packed, x.shape[2], x.shape[3], mode, residual, threads, clamp)
+        packed = _pack(self._backend(), x, threshold, threads, pack_into)
+        return self.run(packed, x.shape[2], x.shape[3], mode, residual, threads, clamp, out,
+                        pack_out, pack_threshold)  # fmt: skip
 
 
 def fold_thresholds(a: Tensor, b: Tensor) -> Tensor:
@@ -423,6 +534,7 @@ __all__ = [
     "kernel_info",
     "pack_activations",
     "pack_weights",
+    "packed_buffer",
     "packed_bytes_ratio",
     "padding_correction",
 ]

@@ -4,18 +4,21 @@ Every :class:`~paperzoo.bimtdp.blocks.BinaryBlock` becomes a :class:`PackedBlock
 packed against the binariser's thresholds τ (IR-Net: 0, ReActNet: α), its weights' signs are
 packed, and weight scale and BN fold into one affine map a·dot + b; the residual add and a
 Hardtanh ``post`` run inside the kernel, whose channels-last output the next block packs
-directly. FP parts (stem, 1×1 projections, VIB, heads) stay as they are.
+directly. A stage of consecutive blocks becomes a :class:`PackedStage`: only its first block packs
+from float; every later block's packed input comes out of the previous block's epilogue. FP parts
+(stem, 1×1 projections, VIB, heads) stay as they are.
 """
 
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from paperzoo.bimtdp.blocks import BinaryBlock
-from paperzoo.bimtdp.packed import PackedConv3x3
+from paperzoo.bimtdp.packed import PackedConv3x3, backend, pack_activations, packed_buffer
 
 
 def fold_bn(bn: nn.BatchNorm2d, weight_scale: Tensor) -> tuple[Tensor, Tensor]:
@@ -38,6 +41,14 @@ class PackedBlock(nn.Module):
         self.threshold = b.threshold().float().contiguous()
         self.shortcut = b.shortcut
         self.post = block.post
+        self.kernel = kernel
+
+    @property
+    def clamp(self) -> tuple[float, float] | None:
+        """The fused Hardtanh's (lo, hi), or None where ``post`` is something else."""
+        if isinstance(self.post, nn.Hardtanh):
+            return float(self.post.min_val), float(self.post.max_val)
+        return None
 
     def pre_activation(self, x: Tensor) -> Tensor:
         x = x.float()  # NCHW or channels last: the kernel packs either
@@ -51,13 +62,81 @@ class PackedBlock(nn.Module):
         return self.post(self.pre_activation(x))
 
 
+class PackedStage(nn.Sequential):
+    """Consecutive PackedBlocks with activations handed on packed.
+
+    The first block packs the float input; block k's epilogue writes block k+1's packed input
+    (its sign bits against block k+1's threshold τ) beside its own output. The float output is
+    still written where the next block's real-valued shortcut reads it (Bi-Real/IR-Net blocks:
+    y_{k+1} = post(a·dot + b + y_k)): into one channels-last buffer, updated in place, that is
+    the stage's output. Blocks without a shortcut (naive) keep no float between them. The two
+    packed buffers are kept and reused across calls (so one instance must not run in two threads
+    at once). Indexing and ``pre_activation`` of the blocks work as in an nn.Sequential.
+    """
+
+    def __init__(self, *blocks: Any) -> None:  # PackedBlocks, or an OrderedDict (slicing)
+        super().__init__(*blocks)
+        self._packed: dict[tuple[int, int, int, int], tuple[Tensor, Tensor]] = {}
+
+    @property
+    def fused(self) -> bool:
+        """Whether the blocks chain packed (every ``post`` a Hardtanh, equal widths)."""
+        blocks = list(self)
+        if not blocks:
+            return False
+        c = blocks[0].conv.in_channels
+        return all(
+            b.clamp is not None and b.conv.in_channels == b.conv.out_channels == c for b in blocks
+        )
+
+    def _packed_buffers(self, n: int, h: int, w: int, c: int) -> tuple[Tensor, Tensor]:
+        key = (n, h, w, c)
+        if key not in self._packed:
+            self._packed[key] = packed_buffer(n, h, w, c), packed_buffer(n, h, w, c)
+        return self._packed[key]
+
+    def forward(self, x: Tensor) -> Tensor:
+        blocks = list(self)
+        if not self.fused:
+            return super().forward(x)
+        x = x.float()
+        n, c, h, w = x.shape
+        first = blocks[0].conv
+        if c != first.in_channels:
+            raise ValueError(f"x: expected [N, {first.in_channels}, H, W], got {tuple(x.shape)}")
+        bufs = self._packed_buffers(n, h, w, c)
+        cl = getattr(backend(first.kernel)[0], "channels_last", False)
+        y = torch.empty(n, h, w, c).permute(0, 3, 1, 2) if cl else torch.empty(n, c, h, w)
+        packed = pack_activations(x, blocks[0].threshold, first.kernel, None, bufs[0])
+        res = x
+        for k, block in enumerate(blocks):
+            nxt = blocks[k + 1] if k + 1 < len(blocks) else None
+            pout = None if nxt is None else bufs[(k + 1) % 2]
+            keep_float = nxt is None or nxt.shortcut  # the next shortcut reads the real values
+            residual = res if block.shortcut else None
+            out = y if keep_float else None  # None: packed bits only
+            tau = None if nxt is None else nxt.threshold
+            block.conv.run(packed, h, w, "affine", residual, None, block.clamp, out, pout, tau)
+            if out is not None:
+                res = y
+            packed = pout
+        return y
+
+
 def export_packed(model: nn.Module, kernel: str | None = None) -> nn.Module:
-    """A copy of ``model`` (eval mode) with every BinaryBlock replaced by its packed form."""
+    """A copy of ``model`` (eval mode) with every BinaryBlock replaced by its packed form and
+    every nn.Sequential of them by a :class:`PackedStage`."""
     packed = copy.deepcopy(model).eval()
     for module in list(packed.modules()):
         for child_name, child in list(module.named_children()):
             if isinstance(child, BinaryBlock):
                 setattr(module, child_name, PackedBlock(child, kernel))
+    for module in list(packed.modules()):
+        for child_name, child in list(module.named_children()):
+            kids = list(child.children())
+            blocks = kids and all(isinstance(k, PackedBlock) for k in kids)
+            if type(child) is nn.Sequential and blocks:
+                setattr(module, child_name, PackedStage(*kids))
     return packed
 
 

@@ -5,7 +5,7 @@ from paperzoo.bimtdp.config import ModelConfig, TrainConfig
 from paperzoo.bimtdp.data import render
 from paperzoo.bimtdp.metrics import depth_rmse, evaluate, miou, normal_error, ods_f
 from paperzoo.bimtdp.models import MultiTaskNet, check_teacher
-from paperzoo.bimtdp.packed_model import export_packed, packed_weight_bytes
+from paperzoo.bimtdp.packed_model import PackedStage, export_packed, packed_weight_bytes
 from paperzoo.bimtdp.training import train
 
 
@@ -95,6 +95,38 @@ def test_exported_packed_model_matches_the_float_student(variant, binarizer):
     assert agree > 0.99
     fp32, bits = packed_weight_bytes(packed)
     assert fp32 == 32 * bits
+
+
+@pytest.mark.filterwarnings("ignore:packed conv")
+@pytest.mark.parametrize("binarizer,width", [(None, 64), (None, 70), ("naive", 40)])
+def test_packed_stages_hand_on_packed_bits_bit_exact_against_block_by_block(binarizer, width):
+    # IR-Net blocks keep the float residual stream (in place); naive blocks keep none between them
+    torch.manual_seed(1)
+    variant = "naive" if binarizer == "naive" else "bnn"
+    cfg = ModelConfig(variant, width1=width, width2=width + 8, blocks1=3, blocks2=2)
+    model = MultiTaskNet(cfg).eval()
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+    packed = export_packed(model)
+    assert isinstance(packed.stage1, PackedStage) and packed.stage1.fused
+    x = torch.rand(2, 3, 12, 10)
+    with torch.no_grad():
+        s0 = packed.stem(x)
+        s0_copy = s0.clone()
+        fused = packed.stage1(s0)
+        assert torch.equal(s0, s0_copy)  # the stage's input is not overwritten
+        h = s0
+        for block in packed.stage1:  # block by block: each packs the previous float output
+            h = block(h)
+        assert torch.equal(fused, h)
+        again = packed.stage1(s0)  # reused packed buffers, fresh float output
+        assert torch.equal(again, fused) and again.data_ptr() != fused.data_ptr()
+        s1, s2 = packed.encode(x)
+        ref1, ref2 = model.encode(x)
+    torch.testing.assert_close(s1, ref1, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(s2, ref2, rtol=1e-3, atol=1e-3)
 
 
 def test_bidense_has_no_packed_form():

@@ -4,10 +4,12 @@ import torch.nn.functional as F
 
 from paperzoo.bimtdp.packed import (
     PackedConv3x3,
+    backend,
     fold_thresholds,
     kernel_info,
     pack_activations,
     pack_weights,
+    packed_buffer,
     packed_bytes_ratio,
     padding_correction,
 )
@@ -160,6 +162,10 @@ def test_fallback_kernels_are_bit_exact_too(kernel):
         aff = conv(x, mode="affine", residual=res, clamp=(-20.0, 20.0))
         want = conv.scale.view(1, -1, 1, 1) * _ref(x, wt, stride) + (0 if res is None else res)
         torch.testing.assert_close(aff, want.clamp(-20, 20), rtol=1e-6, atol=1e-4)
+        bits = packed_buffer(1, *conv.out_size(h, w), cout)
+        fused = conv(x, mode="affine", residual=res, clamp=(-20.0, 20.0), pack_out=bits)
+        assert torch.equal(fused, aff) and torch.equal(bits, pack_activations(aff))
+        assert torch.equal(conv(x, mode="packed"), pack_activations(conv(x, mode="sign")))
     assert kernel_info(kernel).name.startswith(kernel)
 
 
@@ -194,3 +200,74 @@ def test_without_a_compiler_the_numba_kernel_runs_and_says_why(monkeypatch):
         assert info.name == "numba-swar-popcount" and "C++ build failed (OSError)" in info.note
     finally:
         packed._backend.cache_clear()
+
+
+FUSED_CASES = [(64, 8, 1, 9, 11), (70, 20, 1, 8, 8), (128, 40, 2, 7, 9), (130, 70, 2, 10, 6),
+               (64, 100, 1, 3, 3)]  # fmt: skip
+
+
+@pytest.mark.filterwarnings("ignore:packed conv")
+@pytest.mark.parametrize("cin,cout,stride,h,w", FUSED_CASES)
+def test_fused_packed_output_is_bit_exact_against_packing_the_float_output(cin, cout, stride, h, w):
+    # odd channel counts (partial words, partial 32-channel tiles), stride 2, and images small
+    # enough that most outputs need the padding correction
+    g = torch.Generator().manual_seed(cin + cout)
+    x, wt = torch.randn(2, cin, h, w, generator=g), torch.randn(cout, cin, 3, 3, generator=g)
+    a, b = torch.randn(cout, generator=g), torch.randn(cout, generator=g) * 5
+    conv = PackedConv3x3(wt, a, b, stride=stride)
+    ho, wo = conv.out_size(h, w)
+    res = torch.randn(2, cout, ho, wo, generator=g)
+    tau = torch.randn(cout, generator=g) * 0.3
+    y = conv(x, mode="affine", residual=res, clamp=(-1.0, 1.0))
+    bits = packed_buffer(2, ho, wo, cout)
+    fused = conv(x, mode="affine", residual=res, clamp=(-1.0, 1.0), pack_out=bits,
+                 pack_threshold=tau)  # fmt: skip
+    assert torch.equal(fused, y)
+    assert torch.equal(bits, pack_activations(y, tau))
+    # sign bits only (folded integer thresholds), packed: the ±1 map packed, and exact vs F.conv2d
+    signs = conv(x, mode="packed")
+    assert torch.equal(signs, pack_activations(conv(x, mode="sign")))
+    want = a.double().view(-1, 1, 1) * _ref(x, wt, stride).double() + b.double().view(-1, 1, 1)
+    assert torch.equal(signs, pack_activations(torch.where(want >= 0, 1.0, -1.0).float()))
+
+
+@pytest.mark.filterwarnings("ignore:packed conv")
+def test_reused_buffers_and_the_in_place_residual_update():
+    g = torch.Generator().manual_seed(7)
+    wt = torch.randn(70, 70, 3, 3, generator=g)
+    conv = PackedConv3x3(wt, torch.rand(70, generator=g), torch.randn(70, generator=g))
+    pin, pout = packed_buffer(1, 6, 5, 70), packed_buffer(1, 6, 5, 70)
+    for seed in (1, 2):  # the second call overwrites every word the first wrote
+        x = torch.randn(1, 70, 6, 5, generator=torch.Generator().manual_seed(seed))
+        fresh = conv(x, mode="affine", residual=x, clamp=(-1.0, 1.0))
+        r = x.contiguous(memory_format=torch.channels_last).clone()
+        if not getattr(backend(conv.kernel)[0], "channels_last", False):
+            r = x.clone()
+        got = conv(x, mode="affine", residual=r, clamp=(-1.0, 1.0), out=r, pack_into=pin,
+                   pack_out=pout)  # fmt: skip
+        assert got.data_ptr() == r.data_ptr() and torch.equal(got, fresh)
+        assert torch.equal(pin, pack_activations(x)) and torch.equal(pout, pack_activations(fresh))
+
+
+def test_packed_buffers_have_a_plus_one_border_in_real_channels_only():
+    buf = packed_buffer(1, 2, 3, 70)
+    assert buf.shape == (1, 4, 5, 2)
+    assert (buf[0, 0, :, 0] == -1).all() and (buf[0, 0, :, 1] == (1 << 6) - 1).all()
+    assert (buf[0, 1:-1, 1:-1] == 0).all()
+
+
+def test_bad_fused_outputs_are_refused():
+    conv = PackedConv3x3(torch.randn(8, 64, 3, 3))
+    x = torch.randn(1, 64, 5, 5)
+    with pytest.raises(ValueError, match="pack_out: expected"):
+        conv(x, pack_out=packed_buffer(1, 5, 4, 8))
+    with pytest.raises(ValueError, match="pack_out: only"):
+        conv(x, mode="int", pack_out=packed_buffer(1, 5, 5, 8))
+    with pytest.raises(ValueError, match="out: not in int"):
+        conv(x, mode="int", out=torch.empty(1, 8, 5, 5))
+    with pytest.raises(ValueError, match="pack_threshold"):
+        conv(x, pack_out=packed_buffer(1, 5, 5, 8), pack_threshold=torch.zeros(3))
+    same = PackedConv3x3(torch.randn(64, 64, 3, 3))
+    buf = pack_activations(x)
+    with pytest.raises(ValueError, match="must not be the input"):
+        same.run(buf, 5, 5, "packed", pack_out=buf)
