@@ -8,9 +8,9 @@ direct CP asymmetry and the true, fake and averaged triple-product asymmetries. 
 the framework (stage B0) and the naive-factorisation quasi-two-body dynamics (stage B1); the
 leading-order kT-factorisation machinery (stage B2) gives the B → π and B → V (A_0) form factors,
 checked against published PQCD values, and an option that normalises the longitudinal amplitude to
-the kT A_0(0); stage B3 (partial) adds the LO twist-2 non-factorisable longitudinal emission,
+the kT A_0(0); stage B3 (partial) adds the LO non-factorisable emission in all three helicities,
 whose on-shell quark propagator gives the strong phases (Dirac numerators derived from explicit
-traces); the transverse and S-wave B3 amplitudes are not built. LO Wilson running cross-checks
+traces); the S-wave B3 amplitudes are not built. LO Wilson running cross-checks
 the typed coefficients. Method, stages and results: docs/pqcd.md.
 """
 

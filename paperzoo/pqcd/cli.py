@@ -15,7 +15,7 @@ from paperzoo.pqcd.config import FourBodyConfig
 from paperzoo.pqcd.data import load_inputs
 from paperzoo.pqcd.fourbody import CHANNELS, STAGE, channel
 from paperzoo.pqcd.kt import bpi_form_factor, bv_form_factor_a0
-from paperzoo.pqcd.nonfact import nonfactorisable_emission
+from paperzoo.pqcd.nonfact import nonfactorisable_emission, transverse_nonfactorisable
 from paperzoo.pqcd.spectra import plot_spectra
 from paperzoo.pqcd.uncertainty import observables_with_errors
 
@@ -39,8 +39,8 @@ DYN = Annotated[
     typer.Option(
         "--dynamics",
         help=(
-            "B1 (naive factorisation), B2 (longitudinal part from kT A_0(0)) or B3 (B2 plus the "
-            "LO non-factorisable longitudinal emission)."
+            "B1 (naive factorisation), B2 (longitudinal part from kT A_0(0)), B3L (B2 plus the "
+            "LO non-factorisable longitudinal emission) or B3 (B3L plus the transverse one)."
         ),
     ),
 ]
@@ -145,7 +145,8 @@ def formfactor_command(
     inputs: INPUTS = None,
 ) -> None:
     """Stage-B2 check: F^{B→π}(0) and A_0^{B→V}(0) at LO in kT factorisation vs published and
-    LCSR values; stage B3: the non-factorisable longitudinal amplitudes M̂ (units of A_0)."""
+    LCSR values; stage B3: the non-factorisable amplitudes M̂ (longitudinal: units of A_0;
+    transverse helicities ±: units of the transverse form factor, per unit r_3)."""
     try:
         inp = load_inputs(inputs)
         value = bpi_form_factor(inp, omega_B=omega_b, a2_pi=a2_pi)
@@ -154,6 +155,7 @@ def formfactor_command(
         a0_rho = bv_form_factor_a0("B_rho", inp, omega_B=omega_b)
         ref_phi = inp.record("FF_Bs_phi_A0_PQCD_published")
         nf = {w: nonfactorisable_emission(w, inp) for w in ("Bs_phi", "B_rho")}
+        nft = {w: transverse_nonfactorisable(w, inp) for w in ("Bs_phi", "B_rho")}
     except (ValueError, TypeError, KeyError, OSError) as err:
         _fail(err)
     console.print(
@@ -171,3 +173,10 @@ def formfactor_command(
             f"stage B3: non-factorisable M̂^LL ({label}) = {m.real:.4f} {m.imag:+.4f}i "
             f"(|M̂| = {abs(m):.4f}, phase {math.degrees(cmath.phase(m)):.0f}°; M̂^LR = −M̂^LL)"
         )
+        for hel in (-1, 1):
+            m = nft[w][hel]["LL"]
+            console.print(
+                f"stage B3: transverse M̂_{'+' if hel > 0 else '−'}^LL ({label}) = "
+                f"{m.real:.4f} {m.imag:+.4f}i; M̂^LR = {nft[w][hel]['LR'].real:.4f} "
+                f"{nft[w][hel]['LR'].imag:+.4f}i"
+            )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 __all__ = ["DYNAMICS", "FourBodyConfig"]
 
 #: stages of the amplitudes a config can ask for (docs/pqcd.md §2.9, §2.13)
-DYNAMICS = ("B1", "B2", "B3")
+DYNAMICS = ("B1", "B2", "B3L", "B3")
 
 
 def _window(name: str, value: tuple[float, float]) -> tuple[float, float]:
@@ -30,7 +30,8 @@ class FourBodyConfig:
     stage-B1 dynamics (no strong phases of its own) cannot provide.
     ``dynamics``: ``"B1"`` (naive factorisation, LCSR form factors) or ``"B2"`` (the same with
     the longitudinal amplitude normalised to the kT-factorisation A_0(0), docs/pqcd.md §2.13) or
-    ``"B3"`` (B2 plus the LO twist-2 non-factorisable longitudinal emission, §2.15).
+    ``"B3L"`` (B2 plus the LO non-factorisable longitudinal emission, §2.15) or ``"B3"`` (B3L
+    plus the LO non-factorisable transverse emission, §2.15 (Q20)).
     """
 
     pipi_window: tuple[float, float] = (0.28, 1.3)

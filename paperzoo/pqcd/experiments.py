@@ -52,8 +52,8 @@ def kt_longitudinal_observables(channel: str, scale: Scale) -> dict[str, float]:
 
 @experiment()
 def b3_observables(channel: str, scale: Scale) -> dict[str, float]:
-    """As ``channel_observables`` at stage B3 (kT A_0(0) plus the LO twist-2 non-factorisable
-    longitudinal emission, docs/pqcd.md §2.15), plus the non-factorisable amplitudes
+    """As ``channel_observables`` at stage B3 (kT A_0(0) plus the LO non-factorisable emission in
+    all three helicities, docs/pqcd.md §2.15), plus the non-factorisable longitudinal amplitudes
     (n_u, n_t relative to A_0^{LCSR}(0)) of the central inputs."""
     cfg = grid_config(scale, dynamics="B3")
     out: dict[str, float] = {}

@@ -31,7 +31,7 @@ from paperzoo.pqcd.data import Inputs, load_inputs
 from paperzoo.pqcd.factorization import effective_coefficients, form_factors, helicity_amplitudes
 from paperzoo.pqcd.kinematics import pair_momentum, peaked_gauss_legendre
 from paperzoo.pqcd.kt import BV_SETS, bv_form_factor_a0
-from paperzoo.pqcd.nonfact import EMITTED, nonfactorisable_emission
+from paperzoo.pqcd.nonfact import EMITTED, nonfactorisable_emission, transverse_nonfactorisable
 
 __all__ = [
     "CHANNELS",
@@ -53,7 +53,7 @@ __all__ = [
 
 
 #: the stage of the dynamics the claims' amplitudes come from (docs/pqcd.md §4): B3 is partial
-#: (longitudinal twist-2 non-factorisable emission only; no S-wave, no transverse B3 terms)
+#: (LO non-factorisable emission in all three helicities; no S-wave)
 STAGE = "B3"
 
 
@@ -233,17 +233,47 @@ def nonfact_longitudinal(
 ) -> tuple[complex, complex]:
     """(n_u, n_t): the non-factorisable longitudinal amplitude of λ_u, λ_t relative to the LCSR
     A_0(0), Σ_{LL,LR} C M̂/A_0^{LCSR}(0) (§2.15); zero below stage B3."""
-    if cfg.dynamics != "B3":
+    if cfg.dynamics not in ("B3L", "B3"):
         return 0j, 0j
+    m_ll, m_lr = _nonfact(ch.form_factors, _nf_params(ch, inp))
+    lcsr = _lcsr_a0(ch, inp)
+    return tuple((ll * m_ll + lr * m_lr) / lcsr for ll, lr in ch.nonfact_coefficients(_wilson(inp)))
+
+
+def _nf_params(ch: Channel, inp: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
     mb_key, fb_key, om_key, v = BV_SETS[ch.form_factors]
     v3 = EMITTED[ch.form_factors]
     keys = (mb_key, fb_key, om_key, f"f_{v}", f"a2_{v}", f"a2_{v3}", "Lambda_QCD4")
     keys += (f"m_{v}", f"m_{v3}", f"f_{v}_T", f"f_{v3}", f"f_{v3}_T", "hard_scale_factor")
-    m_ll, m_lr = _nonfact(ch.form_factors, tuple((k, float(inp[k])) for k in keys))
+    return tuple((k, float(inp[k])) for k in keys)
+
+
+def _wilson(inp: Mapping[str, float]) -> dict[int, float]:
     c = {i: inp[f"C{i}"] for i in range(1, 7)}
-    c |= {i: inp[f"C{i}_over_alpha"] * inp["alpha_em"] for i in range(7, 11)}
-    lcsr = _lcsr_a0(ch, inp)
-    return tuple((ll * m_ll + lr * m_lr) / lcsr for ll, lr in ch.nonfact_coefficients(c))
+    return c | {i: inp[f"C{i}_over_alpha"] * inp["alpha_em"] for i in range(7, 11)}
+
+
+@lru_cache(maxsize=64)
+def _nonfact_transverse(which: str, params: tuple[tuple[str, float], ...]) -> tuple[complex, ...]:
+    r = transverse_nonfactorisable(which, dict(params), *NF_GRID)
+    return r[1]["LL"], r[1]["LR"], r[-1]["LL"], r[-1]["LR"]
+
+
+def nonfact_transverse(
+    ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float]
+) -> tuple[tuple[complex, complex], ...]:
+    """((n_+, n_−) of λ_u, (n_+, n_−) of λ_t): the non-factorisable transverse helicity
+    amplitudes Σ_{LL,LR} C M̂_± relative to the LCSR (A_1(0) + V(0))/2, per unit of the
+    factorisable H_− (§2.15, Q20); zero below stage B3."""
+    if cfg.dynamics != "B3":
+        return (0j, 0j), (0j, 0j)
+    p_ll, p_lr, m_ll, m_lr = _nonfact_transverse(ch.form_factors, _nf_params(ch, inp))
+    v, a1, _ = form_factors(np.zeros(1), ch.form_factors, inp)
+    unit = 0.5 * float(a1[0] + v[0])
+    return tuple(
+        ((ll * p_ll + lr * p_lr) / unit, (ll * m_ll + lr * m_lr) / unit)
+        for ll, lr in ch.nonfact_coefficients(_wilson(inp))
+    )
 
 
 def _strong_terms(
@@ -255,10 +285,12 @@ def _strong_terms(
 ) -> np.ndarray:
     """(G_F/√2) c_j H_k(ω1, ω2) · flavour: [2, N, 6] before lineshapes (S-waves zero at B1–B3).
     With ``cfg``'s dynamics B2 the longitudinal amplitude of λ_j is c_j H_0 A_0^{kT}/A_0^{LCSR}
-    (§2.13); at B3 (c_j A_0^{kT} + Σ C M̂)H_0/A_0^{LCSR} (§2.15)."""
+    (§2.13); at B3L and B3 (c_j A_0^{kT} + Σ C M̂)H_0/A_0^{LCSR}, at B3 also the transverse
+    H_± of (Q20) (§2.15)."""
     cfg = cfg or FourBodyConfig()
     scale_l = longitudinal_scale(ch, cfg, inp)
     nf = nonfact_longitudinal(ch, cfg, inp)
+    nf_t = nonfact_transverse(ch, cfg, inp)
     m_b = inp[f"m_{ch.parent}"]
     x, y = (w1, w2) if ch.emitted == "rho" else (w2, w1)
     f_emit = inp[f"f_{ch.emitted}"]
@@ -268,6 +300,13 @@ def _strong_terms(
     for j, c in enumerate(ch.coefficients(effective_coefficients(inp))):
         out[j, ..., :3] = pre * c * h
         out[j, ..., 0] = pre * (c * scale_l + nf[j]) * h[..., 0]
+        if cfg.dynamics == "B3":  # H_± = (A_∥ ± A_⊥)/√2 gain n_± H_−^{fact} (Q20)
+            h_minus = (h[..., 1] - h[..., 2]) / math.sqrt(2)
+            h_plus = (h[..., 1] + h[..., 2]) / math.sqrt(2)
+            hp = c * h_plus + nf_t[j][0] * h_minus
+            hm = (c + nf_t[j][1]) * h_minus
+            out[j, ..., 1] = pre * (hp + hm) / math.sqrt(2)
+            out[j, ..., 2] = pre * (hp - hm) / math.sqrt(2)
     return out
 
 

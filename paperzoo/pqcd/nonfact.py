@@ -1,19 +1,22 @@
-"""Stage B3 (partial): LO non-factorisable emission of B → V2 V3 in kT factorisation, longitudinal
-polarisation at twist 2 and twist 3 (docs/pqcd.md §2.15).
+"""Stage B3 (partial): LO non-factorisable emission of B → V2 V3 in kT factorisation, the
+longitudinal polarisation at twist 2 and twist 3 and both transverse helicities (recoil twist 2
+and 3, emitted meson twist 3) (docs/pqcd.md §2.15).
 
 V2 is the recoil meson (it takes the spectator, fraction x2), V3 the emitted one (x3); the B
 spectator carries x1. The hard gluon runs from the spectator to the emitted meson's quark
-(diagram c) or antiquark (diagram d). The Dirac numerators (Q16) were derived here from the
-traces (``collinear_numerators``, explicit 4 × 4 matrices, tested against the closed forms); the
-same traces give the factorisable numerators (1 + x2) and 0 of (Q13)/(Q14), which fixes the relative
-normalisation and sign. The internal quark goes on shell inside the x3 range, so the b-space
-propagator turns into (iπ/2)H0^(1): the strong phase (Q17). The twist-3 numerators (Q16′) come
-from the same traces, fitted at import. The transverse non-factorisable terms and the S-wave are
-not built.
+(diagram c) or antiquark (diagram d). The Dirac numerators (Q16), (Q20) were derived here from
+the traces (``trace_core``, explicit 4 × 4 matrices, tested against the closed forms); the same
+traces give the factorisable numerators (1 + x2) and 0 of (Q13)/(Q14) and the transverse 2 (in
+helicity − only), which fixes the relative normalisation and sign. The internal quark goes on
+shell inside the x3 range, so the b-space propagator turns into (iπ/2)H0^(1): the strong phase
+(Q17). The twist-3 numerators (Q16′) and the transverse ones come from the same traces, fitted
+at import. The transverse terms are gauge dependent at this order (the k_⊥-derivative terms of
+the twist-3 projectors are not built); the S-wave is not built.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from functools import lru_cache
@@ -43,6 +46,11 @@ __all__ = [
     "nonfactorisable_emission",
     "numerators",
     "twist3_coefficients",
+    "trace_core",
+    "transverse_coefficients",
+    "transverse_nonfactorisable",
+    "transverse_projectors",
+    "transverse_traces",
 ]
 
 #: the emitted meson of each B → V2 set (the recoil V2 is the set's vector meson)
@@ -82,27 +90,42 @@ def collinear_numerators(x1, x2, x3, da2: str = "phi", da3: str = "phi") -> dict
     Non-factorisable: Tr[Γ_μ M_B γ_α M_2] × Tr[Γ^μ M_3 γ^α p̸_c] or Tr[Γ^μ p̸_d γ^α M_3],
     p_c = k3 − k1 + k2, p_d = k1 − k2 − (1 − x3)P3. P2 along n₋, P3 and k1 along n₊; x2 is the
     V2 antiquark's (spectator's) fraction, x3 the V3 quark's."""
-    x1, x2, x3 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x1, x2, x3)))
-    gam, g5 = _gammas()
-    eye = np.eye(4)
+    eye, sl, vec = np.eye(4), slash, _vec
     r = 1 / math.sqrt(2)
-
-    def vec(plus, minus):  # light-cone (+, −) → (t, x, y, z), [..., 4]
-        plus, minus = np.broadcast_arrays(np.asarray(plus, float), np.asarray(minus, float))
-        z = np.zeros_like(plus)
-        return np.stack([(plus + minus) * r, z, z, (plus - minus) * r], axis=-1)
-
-    def sl(p):
-        return np.einsum("...m,m,mab->...ab", p, _ETA, gam)
-
-    p1, p2, p3 = vec(r, r), vec(0.0, r), vec(r, 0.0)
+    p2, p3 = vec(0.0, r), vec(r, 0.0)
     npl, nmi = sl(vec(1.0, 0.0)), sl(vec(0.0, 1.0))
     proj2 = {"phi": sl(p2), "t": 0.5 * (nmi @ npl - npl @ nmi), "s": eye}
     proj3 = {"phi": sl(p3), "t": 0.5 * (npl @ nmi - nmi @ npl), "s": eye}
     if da2 not in proj2 or da3 not in proj3:
         raise ValueError(f"projectors must be among {DA_KINDS}, got {da2!r}, {da3!r}")
+    return trace_core(x1, x2, x3, proj2[da2], proj3[da3])
+
+
+def _vec(plus, minus):
+    """Light-cone (+, −) components → (t, x, y, z), [..., 4]."""
+    r = 1 / math.sqrt(2)
+    plus, minus = np.broadcast_arrays(np.asarray(plus, float), np.asarray(minus, float))
+    z = np.zeros_like(plus)
+    return np.stack([(plus + minus) * r, z, z, (plus - minus) * r], axis=-1)
+
+
+def slash(p) -> np.ndarray:
+    """p̸ = p_μ γ^μ of a four-vector (contravariant components, [..., 4])."""
+    gam, _ = _gammas()
+    return np.einsum("...m,m,mab->...ab", np.asarray(p, dtype=complex), _ETA, gam)
+
+
+def trace_core(x1, x2, x3, m2: np.ndarray, m3: np.ndarray) -> dict[str, np.ndarray]:
+    """The traces of ``collinear_numerators`` for given V2, V3 projector matrices ``m2``, ``m3``
+    (4 × 4, any polarisation): keys fact_b, fact_q (LL), c_LL, d_LL, c_LR, d_LR."""
+    x1, x2, x3 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x1, x2, x3)))
+    gam, g5 = _gammas()
+    eye = np.eye(4)
+    r = 1 / math.sqrt(2)
+    sl, vec = slash, _vec
+    p1, p2, p3 = vec(r, r), vec(0.0, r), vec(r, 0.0)
     k1, k2, k3 = x1[..., None] * p3, x2[..., None] * p2, x3[..., None] * p3
-    mb, m2, m3 = (sl(p1) + eye) @ g5, proj2[da2], proj3[da3]
+    mb = (sl(p1) + eye) @ g5
     vl = np.einsum("mab,bc->mac", gam, eye - g5)
     out: dict[str, np.ndarray] = {}
     for chir, sign in (("LL", -1.0), ("LR", 1.0)):
@@ -210,6 +233,23 @@ def nonfactorisable_emission(
     Σ r_2^{δ2} r_3^{δ3} n^{(da2, da3)} φ_2^{da2} φ̂_3^{da3} (Q16′), the twist-3 DAs of (Q14)
     taken at the quark's fraction (1 − x2 for V2, x3 for V3); only the V2 terms survive,
     n = ±x2 (§2.15)."""
+    ctx = _context(which, inp, n_x, n_b, overrides)
+    da2, da3, ratio, ratio3 = ctx["da2"], ctx["da3"], ctx["ratio"], ctx["ratio3"]
+    y1, y3, y2 = ctx["y"]
+    tw2 = numerators(y1, y2, y3)
+    num = {k: v * da2["phi"][None, None, :] * da3["phi"][:, :, None] for k, v in tw2.items()}
+    if twist3:
+        for (k2, k3, key), c in twist3_coefficients().items():
+            lin = c[0] + c[1] * y1 + c[2] * y2 + c[3] * y3
+            num[key] = num[key] + (
+                ratio[k2] * ratio3[k3] * lin * da2[k2][None, None, :] * da3[k3][:, :, None]
+            )
+    return _integrate(ctx, num)
+
+
+def _context(which: str, inp, n_x: int, n_b: int, overrides) -> dict:
+    """Grids, DAs, weights and Sudakov exponents shared by the longitudinal (Q18) and transverse
+    (Q20) non-factorisable integrals; axes (x1, x3, x2, b1, b3)."""
     if which not in BV_SETS:
         raise ValueError(f"B → V set must be one of {tuple(BV_SETS)}, got {which!r}")
     if n_x < 4 or n_b < 4:
@@ -272,15 +312,16 @@ def nonfactorisable_emission(
         * (wb * b)[None, None, None, None, :]
         * phib[:, None, None, :, None]
     )
-    y1, y3, y2 = x[:, None, None], x3[:, :, None], x[None, None, :]  # (x1, x3, x2)
-    tw2 = numerators(y1, y2, y3)
-    num = {k: v * da2["phi"][None, None, :] * da3["phi"][:, :, None] for k, v in tw2.items()}
-    if twist3:
-        for (k2, k3, key), c in twist3_coefficients().items():
-            lin = c[0] + c[1] * y1 + c[2] * y2 + c[3] * y3
-            num[key] = num[key] + (
-                ratio[k2] * ratio3[k3] * lin * da2[k2][None, None, :] * da3[k3][:, :, None]
-            )
+    ctx = dict(locals())
+    ctx["y"] = (x[:, None, None], x3[:, :, None], x[None, None, :])  # (x1, x3, x2)
+    return ctx
+
+
+def _integrate(ctx: dict, num: Mapping[str, np.ndarray]) -> dict[str, complex]:
+    """Σ_{c,d} ∫ weight · E_n(t) h_n · numerator[diag_chir] (Q18), times 8πC_F m_B²/N_c."""
+    X1, X2, X3, B1, B3 = (ctx[k] for k in ("X1", "X2", "X3", "B1", "B3"))
+    m_b, xi, lam = ctx["m_b"], ctx["xi"], ctx["lam"]
+    weight, s_fixed = ctx["weight"], ctx["s_fixed"]
     inv_b = np.maximum(1.0 / B1, 1.0 / B3)
     glu = np.sqrt(X1 * X2) * m_b
     out = {"LL": 0j, "LR": 0j}
@@ -293,3 +334,128 @@ def nonfactorisable_emission(
             out[chir] += complex(np.sum(core * num[f"{diag}_{chir}"][..., None, None]))
     pre = 8 * math.pi * C_F * m_b**2 / N_C
     return {k: pre * v for k, v in out.items()}
+
+
+# --- transverse polarisations (Q20) --------------------------------------------------------------
+#: transverse projector kinds: V2 twist 2 (ε̸*P̸, φ^T) and twist 3 (ε̸*, φ^v; ε-tensor, φ^a);
+#: V3 twist 3 only (its twist-2 ε̸*P̸ gives an odd number of γ's on its line, zero: tested)
+TRANSVERSE_V2 = ("T", "v", "a")
+TRANSVERSE_V3 = ("T", "v", "a")
+HELICITIES = (1, -1)
+
+
+def _levi_civita() -> np.ndarray:
+    lc = np.zeros((4, 4, 4, 4))
+    for perm in itertools.permutations(range(4)):
+        lc[perm] = np.linalg.det(np.eye(4)[list(perm)])
+    return lc  # ε^{0123} = +1
+
+
+def transverse_projectors(helicity: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    r"""V2 (along n₋) and V3 (along n₊) transverse projectors of helicity λ = ±1 (both mesons
+    carry the same helicity), m_B = 1, per unit r_V for the twist-3 ones, docs/pqcd.md §2.15:
+    ε̸*P̸ (φ^T), ε̸* (φ^v), iε_{μνρσ}γ5γ^μ ε*^ν n^ρ v^σ (φ^a; n along the meson, v the other
+    light-cone direction, n·v = 1, ε^{0123} = +1). Jacob–Wick vectors: ε(λ) = ∓(0, 1, ±i, 0)/√2
+    along +z, (0, λ, −i, 0)/√2 along −z (rotated by π about y)."""
+    if helicity not in HELICITIES:
+        raise ValueError(f"helicity must be +1 or -1, got {helicity!r}")
+    gam, g5 = _gammas()
+    r = 1 / math.sqrt(2)
+    e3 = np.conj(np.array([0, -helicity, -1j, 0]) * r)  # ε3*(λ)
+    e2 = np.conj(np.array([0, helicity, -1j, 0]) * r)  # ε2*(λ)
+    npl, nmi = _vec(1.0, 0.0), _vec(0.0, 1.0)
+    lc, g5g = _levi_civita(), np.einsum("ab,mbc->mac", g5, gam)
+
+    def axial(e, n, v):  # i ε_{μνρσ} γ5 γ^μ e^ν n^ρ v^σ; ε_{μνρσ} = −ε^{μνρσ}
+        cov = -np.einsum("mnrs,n,r,s->m", lc, e, n, v)
+        return 1j * np.einsum("m,mab->ab", cov * _ETA, g5g)
+
+    p2, p3 = _vec(0.0, r), _vec(r, 0.0)
+    proj2 = {"T": slash(e2) @ slash(p2), "v": slash(e2), "a": axial(e2, nmi, npl)}
+    proj3 = {"T": slash(e3) @ slash(p3), "v": slash(e3), "a": axial(e3, npl, nmi)}
+    return proj2, proj3
+
+
+def transverse_traces(x1, x2, x3, da2: str, da3: str, helicity: int) -> dict[str, np.ndarray]:
+    """The traces of ``trace_core`` with the transverse projectors of ``transverse_projectors``."""
+    proj2, proj3 = transverse_projectors(helicity)
+    if da2 not in proj2 or da3 not in proj3:
+        raise ValueError(
+            f"transverse projectors must be among {TRANSVERSE_V2}, got {da2!r}, {da3!r}"
+        )
+    return trace_core(x1, x2, x3, proj2[da2], proj3[da3])
+
+
+#: the factorisable twist-2 transverse numerator (helicity −, V2 φ^T, V3 local ε̸*): 16 · 2
+TRANSVERSE_UNIT = 32.0
+
+
+@lru_cache(maxsize=1)
+def transverse_coefficients() -> dict[tuple[int, str, str, str], np.ndarray]:
+    r"""Non-factorisable transverse numerators (Q20) for each helicity, projector pair and
+    diagram/chirality key, in units of the factorisable twist-2 transverse trace 32 (helicity −;
+    helicity + has none at twist 2): linear in (x1, x2, x3), four coefficients fitted from the
+    traces at six points (residuals tested). Pairs whose traces vanish are left out."""
+    pts = np.array(
+        [[0.1, 0.2, 0.3], [0.7, 0.1, 0.5], [0.3, 0.8, 0.2], [0.5, 0.4, 0.9], [0.2, 0.6, 0.6],
+         [0.9, 0.3, 0.1]]
+    )  # fmt: skip
+    design = np.column_stack([np.ones(len(pts)), pts])
+    out = {}
+    for hel in HELICITIES:
+        for da2 in TRANSVERSE_V2:
+            for da3 in TRANSVERSE_V3:
+                tr = transverse_traces(*pts.T, da2=da2, da3=da3, helicity=hel)
+                for key in ("c_LL", "d_LL", "c_LR", "d_LR"):
+                    if np.max(np.abs(tr[key])) < 1e-12:
+                        continue
+                    coef, *_ = np.linalg.lstsq(design, tr[key] / TRANSVERSE_UNIT, rcond=None)
+                    out[(hel, da2, da3, key)] = coef
+    return out
+
+
+def transverse_nonfactorisable(
+    which: str,
+    inp: Mapping[str, float] | None = None,
+    n_x: int = 16,
+    n_b: int = 20,
+    recoil_twist3: bool = True,
+    axial_sign: float = 1.0,
+    **overrides: float,
+) -> dict[int, dict[str, complex]]:
+    r"""M̂_λ^{LL}, M̂_λ^{LR} (λ = ±1) of the transverse helicity amplitudes, per unit r_3 and in
+    units of the twist-2 transverse form factor (the factorisable helicity-− amplitude is
+    2 r_3 f_3 m_B² times it; in the LCSR amplitudes (A_1 + V)/2), Eq. (Q20): the integral (Q18)
+    with the numerators of ``transverse_coefficients`` and the DAs
+    V2: φ^T = 3f_2^T/√(2N_c) x(1 − x), r_2 φ^v = r_2 3f_2/(8√(2N_c))(1 + t²), r_2 φ^a =
+    r_2 3f_2/(4√(2N_c))(1 − 2x) (asymptotic, at the quark fraction 1 − x2, t = 2x − 1);
+    V3 per unit r_3: φ̂^v = (3/4)(1 + t²), φ̂^a = (3/2)(1 − 2x3) (∫φ̂^v = 1); φ̂^T_3 does not enter.
+    Same kernel, Sudakov factors, scales and Hankel strong phase as the longitudinal one.
+    ``axial_sign`` = −1 flips both φ^a terms (the ε^{0123} = −1 convention of the projector, or φ^a
+    at the antiquark fraction): a convention check, not an input (§2.15)."""
+    if axial_sign not in (1.0, -1.0):
+        raise ValueError(f"axial_sign must be +1 or -1, got {axial_sign!r}")
+    ctx = _context(which, inp, n_x, n_b, overrides)
+    x, x3, root, p = ctx["x"], ctx["x3"], ctx["root"], ctx["p"]
+    r2 = ctx["ratio"]["t"]
+    t2q = 1 - 2 * (1 - x)  # (1 − 2u) at the quark fraction u = 1 − x2
+    da2 = {
+        "T": 3 * p[f"f_{ctx['v2']}_T"] / root * x * (1 - x),
+        "v": r2 * 3 * ctx["f_2"] / (8 * root) * (1 + (2 * x - 1) ** 2),
+        "a": axial_sign * r2 * 3 * ctx["f_2"] / (4 * root) * t2q,
+    }
+    if not recoil_twist3:
+        da2 = {"T": da2["T"]}
+    da3 = {"T": 0.0 * x3, "v": 0.75 * (1 + (2 * x3 - 1) ** 2), "a": axial_sign * 1.5 * (1 - 2 * x3)}
+    y1, y3, y2 = ctx["y"]
+    out = {}
+    for hel in HELICITIES:
+        num = {k: np.zeros(np.broadcast_shapes(y1.shape, y3.shape, y2.shape), complex)
+               for k in ("c_LL", "d_LL", "c_LR", "d_LR")}  # fmt: skip
+        for (h, k2, k3, key), c in transverse_coefficients().items():
+            if h != hel or k2 not in da2:
+                continue
+            lin = c[0] + c[1] * y1 + c[2] * y2 + c[3] * y3
+            num[key] = num[key] + lin * da2[k2][None, None, :] * da3[k3][:, :, None]
+        out[hel] = _integrate(ctx, num)
+    return out

@@ -1,11 +1,11 @@
 """Registered claims of arXiv:2404.19198 (Yan, Yan, Rui): one per headline number.
 
 Every claim reads ``experiments.b3_observables`` (stage B3, partial: kT A_0(0) plus the LO
-twist-2 non-factorisable longitudinal emission, whose on-shell quark propagator is the only
-source of strong phases) and states that stage (``fourbody.STAGE``); the branching-ratio claim
-quotes stages B1 and B2 alongside, the pure-penguin symmetry claim checks stages B1 and B3 and a
-random strong-phase probe. The transverse and S-wave B3 amplitudes are not built, which the TPA
-claims' texts say.
+non-factorisable emission in the longitudinal and both transverse helicities, whose on-shell
+quark propagator is the only source of strong phases) and states that stage (``fourbody.STAGE``);
+the branching-ratio claim quotes stages B1 and B2 alongside, the pure-penguin symmetry claim
+checks stages B1 and B3 and a random strong-phase probe. The S-wave B3 amplitudes are not built
+and the transverse terms are gauge dependent at this order, which the TPA claims' texts say.
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ NO_STRONG_PHASE = (
 )
 #: what stage B3 lacks, for the TPA claims (docs/pqcd.md §3.1)
 B3_MISSING = (
-    "our B3 gives a strong phase to the longitudinal amplitude only (LO non-factorisable "
-    "emission); the transverse non-factorisable terms and the S-wave are not built"
+    "our B3 strong phases come from the LO non-factorisable emission only (longitudinal and "
+    "transverse; the transverse terms are gauge dependent without the twist-3 k_T-derivative "
+    "terms); the S-wave, C_i(t) at the hard scale and O(r²) terms are not built"
 )
 
 
