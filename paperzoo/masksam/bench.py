@@ -1,8 +1,9 @@
 """Benchmark: MONAI sliding-window inference of MaskSAM against the residual U-Net baseline on
 the same phantom volume, same process and threads; voxels/s, peak memory, trainable fractions.
 
-At full scale the volume is 128³ (the issue's < 60 s target on 2 cores) and the time per slice
-of a ViT-B-shaped SAM encoder (256², random weights) is reported beside it.
+At full scale the volume is 128³ (the issue's < 60 s target on 2 cores) with the model trained
+at full scale (8×32² windows, 1519 of them at overlap 0.5), timed once without warm-up; the time
+per slice of a ViT-B-shaped SAM encoder (256², random weights) is reported beside it.
 """
 
 from __future__ import annotations
@@ -106,9 +107,9 @@ def bench_sliding_window(scale: Scale) -> BenchResult:
         return predict_volume(unet_fn, vol, roi)
 
     peak_ours, peak_unet = (peak_rss_mib(v, scale, shape) for v in ("masksam", "resunet"))
-    repeats = scale.pick(smoke=1, quick=3, full=3)
+    repeats = scale.pick(smoke=1, quick=3, full=1)
     t_ours, t_unet = time_pair(
-        run_ours, run_unet, repeats=repeats, warmup=scale.pick(smoke=0, quick=1, full=1)
+        run_ours, run_unet, repeats=repeats, warmup=scale.pick(smoke=0, quick=1, full=0)
     )
     voxels = float(vol.size)
     counts = ours.parameter_counts()
@@ -123,6 +124,8 @@ def bench_sliding_window(scale: Scale) -> BenchResult:
         **trainable_fraction("vit_b"),
     }
     if scale is Scale.FULL:
+        extra["ours_128_s"] = median(t_ours)
+        extra["ours_128_under_60_s"] = "yes" if median(t_ours) < 60 else "no"
         start = time.perf_counter()
         extra["vit_b_s_per_slice"] = vit_b_seconds_per_slice()
         extra["vit_b_probe_s"] = time.perf_counter() - start

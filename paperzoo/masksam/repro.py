@@ -53,6 +53,8 @@ def _dice_criterion(runs: list[Measurement]) -> Verdict:
         f"held-out mean foreground Dice: MaskSAM {ours:.3f}, residual U-Net {unet:.3f} "
         f"(difference {gap.mean:+.3f}"
         + (f" ± {gap.half_width:.3f}, 95% CI over {gap.n} seeds)" if gap.n > 1 else ", 1 seed)")
+        + f"; Dice on training phantoms: MaskSAM {_mean(runs, 'masksam_train_dice'):.3f}, "
+        f"U-Net {_mean(runs, 'resunet_train_dice'):.3f}"
         + f"; target ≥ {TARGET_DICE} and within {UNET_MARGIN} of the U-Net. {NO_PRETRAINING}"
     )
     if ours >= TARGET_DICE and close:
@@ -87,7 +89,8 @@ def measure_dice(seed: int, scale: Scale) -> Measurement:
     out: Measurement = {}
     for variant in ("masksam", "resunet", "masksam_2d"):
         r = run_variant(variant, seed, scale)
-        for key in ("dice", "dice_twins", "train_s", "loss_first", "loss_last", "trainable"):
+        keys = ("dice", "train_dice", "dice_twins", "train_s", "loss_first", "loss_last")
+        for key in (*keys, "trainable"):
             out[f"{variant}_{key}"] = r[key]
     return out
 
