@@ -24,6 +24,13 @@ def _plan(seed: int, scale: Scale) -> list[ExperimentCall]:
     return [study.call(seed, scale)]
 
 
+def model_note(runs: list[Measurement]) -> str:
+    """``"ViT test accuracy 85.0 %; "`` from the runs' ``vit_test_accuracy`` ('' when absent):
+    the verdicts depend on how good the scored model is, so each reason starts with it."""
+    accs = [r["vit_test_accuracy"] for r in runs if "vit_test_accuracy" in r]
+    return f"ViT test accuracy {100 * sum(accs) / len(accs):.1f} %; " if accs else ""
+
+
 def _mean(runs: list[Measurement], key: str) -> float:
     return sum(r[key] for r in runs) / len(runs)
 
@@ -35,11 +42,12 @@ def older_metrics_criterion(runs: list[Measurement]) -> Verdict:
     failing = [name for name, f in fractions.items() if f < 0.5]
     text = ", ".join(f"{n} {f:.0%}" for n, f in fractions.items())
     text = f"share of real methods better than Random (paired 95% CI): {text}"
+    note = model_note(runs)
     if len(failing) > len(fractions) / 2:
-        return Verdict.reproduced(f"{len(failing)}/{len(fractions)} metrics fail; {text}")
+        return Verdict.reproduced(f"{note}{len(failing)}/{len(fractions)} metrics fail; {text}")
     if failing:
-        return Verdict.partial(f"only {', '.join(failing)} fail; {text}")
-    return Verdict.not_reproduced(f"every older metric separates Random at our scale; {text}")
+        return Verdict.partial(f"{note}only {', '.join(failing)} fail; {text}")
+    return Verdict.not_reproduced(f"{note}every older metric separates Random at our scale; {text}")
 
 
 def _plot_separation(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Path]:
@@ -76,6 +84,7 @@ def saco_random_criterion(runs: list[Measurement]) -> Verdict:
     share = _mean(runs, f"separated.{headline}")
     near_zero = abs(random_mean) <= 0.05
     text = f"SaCo(Random) = {random_mean:+.3f}; {share:.0%} of real methods above Random"
+    text = f"{model_note(runs)}{text}"
     if near_zero and share == 1.0:
         return Verdict.reproduced(text)
     if near_zero or share == 1.0:
@@ -128,12 +137,13 @@ def ablation_criterion(runs: list[Measurement]) -> Verdict:
         "both − best single": _mean(runs, "ablation.both_over_best_single"),
     }
     text = ", ".join(f"{k}: {v:+.3f}" for k, v in gains.items())
+    note = model_note(runs)
     positive = [k for k, v in gains.items() if math.isfinite(v) and v > 0]
     if len(positive) == len(gains):
-        return Verdict.reproduced(f"every SaCo gain is positive ({text})")
+        return Verdict.reproduced(f"{note}every SaCo gain is positive ({text})")
     if positive:
-        return Verdict.partial(f"positive: {', '.join(positive)} ({text})")
-    return Verdict.not_reproduced(f"no gain ({text})")
+        return Verdict.partial(f"{note}positive: {', '.join(positive)} ({text})")
+    return Verdict.not_reproduced(f"{note}no gain ({text})")
 
 
 def _plot_ablation(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Path]:

@@ -26,6 +26,13 @@ def _plan(seed: int, scale: Scale) -> list[ExperimentCall]:
     return [evaluation.call(seed, scale)]
 
 
+def model_note(runs: list[Measurement]) -> str:
+    """``"ViT test accuracy 85.0 %; "`` from the runs' ``vit_test_accuracy`` ('' when absent):
+    every verdict depends on how good the explained model is, so each reason starts with it."""
+    accs = [r["vit_test_accuracy"] for r in runs if "vit_test_accuracy" in r]
+    return f"ViT test accuracy {100 * sum(accs) / len(accs):.1f} %; " if accs else ""
+
+
 def _compare(runs: list[Measurement], metrics: tuple[tuple[str, bool], ...]) -> Verdict:
     """Reproduced: TokenTM beats every baseline on every metric (mean margin > 0 over seeds).
     Partial: it beats Random and Rollout everywhere but not all others. Else not reproduced."""
@@ -56,12 +63,15 @@ def _compare(runs: list[Measurement], metrics: tuple[tuple[str, bool], ...]) -> 
         f"metrics won vs each baseline: {', '.join(summary)} (seeds={len(runs)}); "
         f"margins (positive = TokenTM better): {'; '.join(detail)}"
     )
+    note = model_note(runs)
     if not lost:
-        return Verdict.reproduced(f"TokenTM beats every baseline; {wins_text}")
+        return Verdict.reproduced(f"{note}TokenTM beats every baseline; {wins_text}")
     losses = "; ".join(text for _, text in lost)
     if not gate:
-        return Verdict.partial(f"TokenTM beats Random and Rollout, but not: {losses}; {wins_text}")
-    return Verdict.not_reproduced(f"TokenTM does not beat: {losses}; {wins_text}")
+        return Verdict.partial(
+            f"{note}TokenTM beats Random and Rollout, but not: {losses}; {wins_text}"
+        )
+    return Verdict.not_reproduced(f"{note}TokenTM does not beat: {losses}; {wins_text}")
 
 
 @reproduction(

@@ -439,3 +439,41 @@ def test_weight_level_explainers_refuse_what_they_do_not_model(x):
         assert maps.shape == (3, 4, 4) and torch.isfinite(maps).all()
     with pytest.raises(ValueError, match="uses LayerScale"):
         tokentm(_timm_vit(init_values=0.5), branch).explain(x)
+
+
+STEM = ViTConfig(image_size=16, patch_size=4, in_chans=1, num_classes=3, dim=8, depth=1, heads=2,
+                 stem=4)  # fmt: skip
+
+
+def test_conv_stem_keeps_the_token_grid_local_and_aligned():
+    """Token (i, j) of the stem sees only rows/cols 4i-3 … 4i+6: its own 4×4 patch at the centre."""
+    torch.manual_seed(0)
+    model = SmallViT(STEM).eval()
+    x = torch.rand(1, 1, 16, 16, requires_grad=True)
+    tokens = model.patch_embed(x)
+    assert tokens.shape == (1, 16, 8)
+    i, j = 1, 2  # token 1·4 + 2 = 6
+    (grad,) = torch.autograd.grad(tokens[0, i * 4 + j].sum(), x)
+    rows, cols = grad[0, 0].abs().sum(1).nonzero()[:, 0], grad[0, 0].abs().sum(0).nonzero()[:, 0]
+    assert rows.tolist() == list(range(4 * i - 3, 4 * i + 7))
+    assert cols.tolist() == list(range(4 * j - 3, min(16, 4 * j + 7)))
+    trace = adapt(model).trace(x.detach())
+    assert trace.grid == (4, 4) and trace.blocks[0].attn.shape == (1, 2, 17, 17)
+
+
+def test_conv_stem_round_trips_and_refuses_conversion(tmp_path):
+    torch.manual_seed(0)
+    model = SmallViT(STEM).eval()
+    loaded, _ = load_small_vit(save_small_vit(tmp_path / "stem.pt", model))
+    x = torch.rand(2, 1, 16, 16)
+    assert loaded.cfg == STEM and torch.equal(loaded(x), model(x))
+    with pytest.raises(ValueError, match="convolutional stem has no timm equivalent"):
+        to_timm(model)
+    with pytest.raises(ValueError, match="convolutional stem has no HF equivalent"):
+        to_hf(model)
+    plain = {k: v for k, v in CFG.to_dict().items() if k != "stem"}  # a checkpoint from before
+    assert ViTConfig.from_dict(plain) == CFG
+    with pytest.raises(ValueError, match="stem needs patch_size 4"):
+        ViTConfig(image_size=16, patch_size=8, stem=4)
+    with pytest.raises(ValueError, match="stem must be >= 0"):
+        ViTConfig(stem=-1)

@@ -80,6 +80,11 @@ def test_smoke_scale_really_trains_a_small_vit_in_seconds():
 def test_spec_validation():
     with pytest.raises(ValueError, match="label_smoothing must be in"):
         train_mod.ViTTrainSpec(label_smoothing=1.0)
+    bad_fields = [("flip", 1.5, "flip must be in"), ("shift", -1, "shift must be >="),
+                  ("mixup", -0.1, "mixup must be >="), ("ema", 1.0, "ema must be in")]  # fmt: skip
+    for field, bad, text in bad_fields:
+        with pytest.raises(ValueError, match=text):
+            train_mod.ViTTrainSpec(**{field: bad})
     with pytest.raises(ValueError, match="lr must be > 0"):
         train_mod.ViTTrainSpec(lr=0.0)
 
@@ -100,3 +105,27 @@ def test_resolve_model_loads_a_spec_or_the_cached_vit_and_never_trains(
     ckpt = save_small_vit(tmp_path / "mine.pt", SmallViT(TINY).train())
     mine, none = train_mod.resolve_model(str(ckpt))
     assert none is None and mine.cfg == TINY and not mine.training
+
+
+def test_augment_flips_and_translates():
+    x = torch.arange(2 * 36, dtype=torch.float32).reshape(2, 1, 6, 6)
+    assert torch.equal(train_mod.augment(x, 0.0, 0), x)
+    assert torch.equal(train_mod.augment(x, 1.0, 0), x.flip(-1))
+    torch.manual_seed(0)
+    moved = train_mod.augment(x, 0.0, 2)
+    assert moved.shape == x.shape
+    for img, out in zip(x[:, 0], moved[:, 0], strict=True):  # a shift by (dy, dx), edges repeated
+        pad = torch.nn.functional.pad(img[None, None], (2,) * 4, mode="replicate")[0, 0]
+        crops = [pad[dy : dy + 6, dx : dx + 6] for dy in range(5) for dx in range(5)]
+        assert any(torch.equal(out, c) for c in crops)
+
+
+def test_fit_with_augmentation_mixup_and_ema_records_a_curve():
+    spec = train_mod.ViTTrainSpec(
+        model=ViTConfig(dim=16, depth=1, heads=2, stem=4), data=PlacedConfig(source="digits"),
+        epochs=2, batch_size=32, train_limit=64, warmup_steps=1, flip=0.5, shift=2, mixup=0.2,
+        ema=0.9,
+    )  # fmt: skip
+    model, meta = train_mod.fit_vit(spec)
+    assert len(meta["val_curve"]) == 2 and all(0 <= a <= 1 for a in meta["val_curve"])
+    assert model.cfg.stem == 4 and meta["val_curve"][-1] == meta["val_accuracy"]

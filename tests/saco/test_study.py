@@ -102,6 +102,10 @@ def test_criteria_follow_the_numbers():
     verdict = repro.ablation_criterion(_runs(grad=-0.1))
     assert verdict.status == "partial" and "gradient − raw: -0.100" in verdict.reason
     assert math.isclose(repro._mean(_runs() + _runs(random=0.4), "random.SaCo@K=10"), 0.2)
+    runs = [{**_runs()[0], "vit_test_accuracy": 0.746}]
+    for criterion in (repro.older_metrics_criterion, repro.saco_random_criterion,
+                      repro.ablation_criterion):  # fmt: skip
+        assert criterion(runs).reason.startswith("ViT test accuracy 74.6 %; ")
 
 
 @pytest.mark.fashion_mnist

@@ -272,3 +272,14 @@ def test_ig_internal_batch_follows_the_memory_budget():
     assert max(rows) == 2  # also for 3 images: they go in slices
     with pytest.raises(ValueError, match="memory_budget_mib must be > 0"):
         IGConfig(memory_budget_mib=0)
+
+
+def test_every_explainer_runs_on_a_vit_with_a_conv_stem():
+    """The full-scale ViT has a convolutional stem; the maps stay on its 4×4 token grid."""
+    torch.manual_seed(0)
+    model = SmallViT(ViTConfig(image_size=16, dim=16, depth=2, heads=2, stem=4)).eval()
+    x = torch.rand(2, 1, 16, 16)
+    for name in EXPLAINERS:
+        maps = get_explainer(name)(model).explain(x)
+        assert maps.shape[0] == 2 and maps.shape[-2:] in ((4, 4), (16, 16)), name
+        assert torch.isfinite(maps).all(), name

@@ -69,3 +69,5 @@ def test_verdicts_are_computed_from_margins():
     failed = _compare(_runs({**dict.fromkeys(others, 0.1), "rollout": -0.2}), SEGMENTATION)
     assert failed.status == "not reproduced" and "rollout" in failed.reason
     json.dumps(failed.reason)
+    runs = [{**r, "vit_test_accuracy": 0.8512} for r in _runs(dict.fromkeys(others, 0.1))]
+    assert _compare(runs, SEGMENTATION).reason.startswith("ViT test accuracy 85.1 %; TokenTM")

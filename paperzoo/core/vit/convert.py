@@ -9,10 +9,16 @@ from torch import nn
 from paperzoo.core.vit.model import SmallViT
 
 
+def _plain(model: SmallViT, target: str) -> None:
+    if model.cfg.stem:
+        raise ValueError(f"model: a SmallViT with a convolutional stem has no {target} equivalent")
+
+
 def to_timm(model: SmallViT) -> nn.Module:
     """A timm ``VisionTransformer`` holding ``model``'s weights (module names are shared)."""
     from timm.models.vision_transformer import VisionTransformer
 
+    _plain(model, "timm")
     c = model.cfg
     host = VisionTransformer(
         img_size=c.image_size, patch_size=c.patch_size, in_chans=c.in_chans,
@@ -28,6 +34,7 @@ def to_hf(model: SmallViT) -> nn.Module:
     """An HF ``ViTForImageClassification`` holding ``model``'s weights (q, k, v split)."""
     from transformers import ViTConfig, ViTForImageClassification
 
+    _plain(model, "HF")
     c = model.cfg
     cfg = ViTConfig(
         image_size=c.image_size, patch_size=c.patch_size, num_channels=c.in_chans,

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 @dataclass(frozen=True)
 class ViTConfig:
-    """Shape of :class:`SmallViT`; defaults are the model ``paperzoo tokentm train`` trains."""
+    """Shape of :class:`SmallViT`; the full-scale model (``train.FULL_SPEC``) adds ``stem=32``."""
 
     image_size: int = 32
     patch_size: int = 4
@@ -28,6 +28,7 @@ class ViTConfig:
     heads: int = 4
     mlp_ratio: float = 2.0
     ln_eps: float = 1e-6
+    stem: int = 0  # >0: a convolutional stem of that width before the patch projection
 
     def __post_init__(self) -> None:
         for name in (
@@ -52,6 +53,10 @@ class ViTConfig:
             raise ValueError(f"mlp_ratio must be > 0, got {self.mlp_ratio!r}")
         if not self.ln_eps > 0:
             raise ValueError(f"ln_eps must be > 0, got {self.ln_eps!r}")
+        if self.stem < 0:
+            raise ValueError(f"stem must be >= 0, got {self.stem!r}")
+        if self.stem and self.patch_size != 4:
+            raise ValueError(f"stem needs patch_size 4, got {self.patch_size!r}")
 
     @property
     def grid(self) -> int:
@@ -73,12 +78,27 @@ class ViTConfig:
 
 
 class PatchEmbed(nn.Module):
+    """Patch tokens ``[B, h·w, D]``: one ``p×p`` stride-``p`` convolution, or a convolutional stem.
+
+    With ``cfg.stem = c > 0`` (patch size 4): conv 4×4 stride 2 (``c`` channels), GELU, then
+    ``proj`` conv 4×4 stride 2 to ``D``, both padded by 1. Token ``(i, j)`` then sees the 10×10
+    pixels centred on its own 4×4 patch (rows ``4i-3 … 4i+6``), so the token grid still maps to the
+    same image regions as a plain patch embedding.
+    """
+
     def __init__(self, cfg: ViTConfig) -> None:
         super().__init__()
-        self.proj = nn.Conv2d(cfg.in_chans, cfg.dim, cfg.patch_size, stride=cfg.patch_size)
+        if cfg.stem:
+            self.stem: nn.Module = nn.Sequential(
+                nn.Conv2d(cfg.in_chans, cfg.stem, 4, stride=2, padding=1), nn.GELU()
+            )
+            self.proj = nn.Conv2d(cfg.stem, cfg.dim, 4, stride=2, padding=1)
+        else:
+            self.stem = nn.Identity()
+            self.proj = nn.Conv2d(cfg.in_chans, cfg.dim, cfg.patch_size, stride=cfg.patch_size)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.proj(x).flatten(2).transpose(1, 2)  # [B, D, h, w] -> [B, h·w, D]
+        return self.proj(self.stem(x)).flatten(2).transpose(1, 2)  # [B, D, h, w] -> [B, h·w, D]
 
 
 class Attention(nn.Module):

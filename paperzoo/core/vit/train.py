@@ -8,8 +8,10 @@ reusing; each cache file is also a checkpoint that ``--model PATH`` loads.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import logging
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -29,6 +31,8 @@ from paperzoo.core.train import TrainConfig, train
 from paperzoo.core.vit.load import CONFIG_KEY, save_small_vit
 from paperzoo.core.vit.model import SmallViT, ViTConfig
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class ViTTrainSpec:
@@ -44,6 +48,13 @@ class ViTTrainSpec:
     label_smoothing: float = 0.1
     train_limit: int | None = None
     seed: int = 0
+    # augmentation of each training batch: random horizontal flip (probability ``flip``),
+    # random translation by up to ``shift`` pixels (edge pixels repeated), mixup with
+    # Beta(a, a) for a = ``mixup``
+    flip: float = 0.0
+    shift: int = 0
+    mixup: float = 0.0
+    ema: float = 0.0  # > 0: keep an exponential moving average of the weights, returned at the end
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -54,6 +65,14 @@ class ViTTrainSpec:
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
         if self.train_limit is not None and self.train_limit < 1:
             raise ValueError(f"train_limit must be >= 1, got {self.train_limit!r}")
+        if not 0 <= self.flip <= 1:
+            raise ValueError(f"flip must be in [0, 1], got {self.flip!r}")
+        if self.shift < 0:
+            raise ValueError(f"shift must be >= 0, got {self.shift!r}")
+        if self.mixup < 0:
+            raise ValueError(f"mixup must be >= 0, got {self.mixup!r}")
+        if not 0 <= self.ema < 1:
+            raise ValueError(f"ema must be in [0, 1), got {self.ema!r}")
         TrainConfig(self.epochs, self.batch_size, self.lr, self.weight_decay, self.seed)
 
     def key(self) -> str:
@@ -61,7 +80,9 @@ class ViTTrainSpec:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-FULL_SPEC = ViTTrainSpec()
+# the full-scale model (issue 17): convolutional stem, flips and shifts, EMA of the weights; the
+# plain ViT of the same size with none of these reached 74.6 % test accuracy in 8 epochs
+FULL_SPEC = ViTTrainSpec(model=ViTConfig(stem=32), epochs=3, flip=0.5, shift=2, ema=0.999)
 QUICK_SPEC = ViTTrainSpec(epochs=3, train_limit=30000)
 # bundled fallback when Fashion-MNIST is not installed: scikit-learn's digits, same pasting
 QUICK_DIGITS_SPEC = ViTTrainSpec(data=PlacedConfig(source="digits"), epochs=30, warmup_steps=50)
@@ -89,15 +110,53 @@ def accuracy(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int =
     return correct / len(labels)
 
 
+def augment(x: Tensor, flip: float, shift: int) -> Tensor:
+    """``x`` [B,C,H,W] flipped left-right with probability ``flip`` and translated per image by
+    up to ``shift`` pixels each way (edge pixels repeated), using torch's global generator."""
+    b, _, h, w = x.shape
+    if flip:
+        x = torch.where((torch.rand(b, 1, 1, 1, device=x.device) < flip), x.flip(-1), x)
+    if shift:
+        pad = nn.functional.pad(x, (shift,) * 4, mode="replicate")
+        oy, ox = (torch.randint(0, 2 * shift + 1, (2, b), device=x.device)).unbind(0)
+        rows = (oy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
+        cols = (ox[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
+        chans = torch.arange(x.shape[1], device=x.device)[None, :, None, None]
+        x = pad[torch.arange(b, device=x.device)[:, None, None, None], chans, rows, cols]
+    return x
+
+
 def fit_vit(spec: ViTTrainSpec = FULL_SPEC, device: str = "cpu") -> tuple[SmallViT, dict[str, Any]]:
-    """Train a :class:`SmallViT` per ``spec`` on ``device``; the model (on CPU) and metadata."""
+    """Train a :class:`SmallViT` per ``spec`` on ``device``; the model (on CPU) and metadata.
+
+    ``meta['val_curve']`` holds the validation accuracy after each epoch (of the EMA weights when
+    ``spec.ema > 0``), logged at INFO level as training goes.
+    """
     seed_everything(spec.seed)
     data = make_placed("train", spec.data, limit=spec.train_limit)
     val = make_placed("val", spec.data, limit=2000)
     test = make_placed("test", spec.data)
     model = SmallViT(spec.model)
-    steps = spec.epochs * math.ceil(len(data) / spec.batch_size)
+    per_epoch = math.ceil(len(data) / spec.batch_size)
+    steps = spec.epochs * per_epoch
     holder: dict[str, Any] = {}
+    ema = copy.deepcopy(model) if spec.ema else None
+    curve: list[float] = []
+    start = time.perf_counter()
+
+    def on_step(step: int, *_: Any) -> None:
+        holder["sched"].step()
+        if ema is not None:
+            with torch.no_grad():
+                decay = min(spec.ema, (1 + step) / (10 + step))  # warm-up: forget the init
+                for e, p in zip(ema.parameters(), model.parameters(), strict=True):
+                    e.lerp_(p.detach(), 1 - decay)
+        if step % per_epoch == 0:
+            judged = ema if ema is not None else model
+            curve.append(accuracy(judged, val.images.to(device), val.labels.to(device)))
+            model.train()
+            log.info("epoch %d/%d  val %.4f  %.0f s", len(curve), spec.epochs, curve[-1],
+                     time.perf_counter() - start)  # fmt: skip
 
     def make_opt(params: list[nn.Parameter]) -> torch.optim.Optimizer:
         opt = torch.optim.AdamW(params, lr=spec.lr, weight_decay=spec.weight_decay)
@@ -111,12 +170,25 @@ def fit_vit(spec: ViTTrainSpec = FULL_SPEC, device: str = "cpu") -> tuple[SmallV
         return opt
 
     def loss_fn(m: nn.Module, x: Tensor, y: Tensor) -> Tensor:
-        return nn.functional.cross_entropy(m(x), y, label_smoothing=spec.label_smoothing)
+        x = augment(x, spec.flip, spec.shift)
+        if not spec.mixup:
+            return nn.functional.cross_entropy(m(x), y, label_smoothing=spec.label_smoothing)
+        lam = float(torch.distributions.Beta(spec.mixup, spec.mixup).sample())
+        perm = torch.randperm(len(y), device=x.device)
+        out = m(lam * x + (1 - lam) * x[perm])
+        ce = nn.functional.cross_entropy
+        ls = spec.label_smoothing
+        return lam * ce(out, y, label_smoothing=ls) + (1 - lam) * ce(
+            out, y[perm], label_smoothing=ls
+        )
 
     cfg = TrainConfig(spec.epochs, spec.batch_size, spec.lr, spec.weight_decay, spec.seed, device)
-    start = time.perf_counter()
-    result = train(model, data.dataset(), loss_fn, cfg, make_opt, lambda *_: holder["sched"].step())
+    if ema is not None:
+        ema.to(device)
+    result = train(model, data.dataset(), loss_fn, cfg, make_opt, on_step)
     seconds = time.perf_counter() - start
+    if ema is not None:
+        model.load_state_dict(ema.state_dict())
     model.cpu()
     meta = {
         "spec_key": spec.key(),
@@ -124,6 +196,7 @@ def fit_vit(spec: ViTTrainSpec = FULL_SPEC, device: str = "cpu") -> tuple[SmallV
         "train_seconds": seconds,
         "train_items": len(data),
         "epoch_losses": result.epoch_losses,
+        "val_curve": curve,
         "val_accuracy": accuracy(model, val.images, val.labels),
         "test_accuracy": accuracy(model, test.images, test.labels),
         "threads": torch.get_num_threads(),
