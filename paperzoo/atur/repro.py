@@ -18,7 +18,9 @@ from paperzoo.core.plot import bar_chart
 from paperzoo.core.registry import Measurement, Scale, Verdict, reproduction
 from paperzoo.core.report import Summary, summarise
 
-#: seconds for the three claims at quick scale from an empty cache on 2 cores (measured: 62 s)
+#: seconds for the three claims at quick scale from an empty cache on 2 cores (1 thread: 114 s
+#: measured with 18 trainings; now 16 and digits at 20 epochs, about 90 s estimated, see
+#: docs/atur.md §4)
 QUICK_BUDGET_S = 75
 TARGET = 0.9  # 1 − α
 COVERAGE_TOL = 0.02

@@ -32,8 +32,9 @@ def test_best_of_grid_picks_the_lr_by_validation_pss_not_test_pss(monkeypatch):
     assert experiments.best_of_grid(regime, "at", 0)["lr"] == 0.05
     assert calls == [(0.02, True), (0.05, True)]
     calls.clear()
+    fake[None] = fake[0.05]
     experiments.best_of_grid(experiments.QUICK["k10"], "at", 0)  # one LR: no choice to make
-    assert calls == [(0.05, False)]
+    assert calls == [(None, False)]  # the same cached run as run_setting(regime, "at", 0)
 
 
 def test_run_setting_caches_on_disk_and_retrains_when_the_source_changes(monkeypatch, tmp_path):
@@ -77,3 +78,19 @@ def test_full_regimes_read_real_fashion_mnist():
         assert (len(task.train), len(task.test)) == (regime.n_train, regime.n_test)
         x, y = task.train.tensors
         assert 0 <= float(x.min()) and float(x.max()) <= 1 and int(y.max()) < k
+
+
+def test_quick_claims_share_one_cached_run_per_regime_and_method():
+    # pitfall, trades_mart and at_ur all read PGD-AT: one training per regime, not one per claim
+    from paperzoo.core import registry
+
+    paths = [
+        call.experiment().path(*call.args, **call.kwargs)
+        for r in registry.reproductions(["atur"])
+        for call in r.plan(0, registry.Scale.QUICK)
+    ]
+    distinct = set(paths)
+    methods = ("standard", "at", "trades", "mart", "at-scale", "at-em", "at-beta", "at-beta-em")
+    assert len(distinct) == len(experiments.QUICK) * len(methods)
+    at = experiments.run_setting.path(experiments.QUICK["k10"], "at", 0)
+    assert paths.count(at) == 3  # read by all three claims

@@ -87,3 +87,12 @@ def test_smoke_detail_evaluation_matches_budgets(tmp_path, monkeypatch):
         assert 0 <= r[key] <= 1
     assert 1 <= r["tokens_prumerge"] < r["n_tokens"]
     assert r["adapt_k_mean"] == pytest.approx(r["tokens_prumerge"] - 1)  # k + the pooled token
+
+
+def test_full_scale_encodes_whole_splits_and_quick_a_fixed_subset():
+    from paperzoo.prumerge.data import split_sizes
+
+    assert split_sizes(Scale.FULL) == (None, None)  # full scale: every train and test image
+    n_train, n_test = split_sizes(Scale.QUICK)
+    assert 0 < n_test < n_train < 54_000  # fewer than the 54k training items
+    assert split_sizes(Scale.SMOKE) == (256, 256)
