@@ -53,7 +53,14 @@ from paperzoo.navdiff.planner import (
     transition_kernels,
     value_iteration,
 )
-from paperzoo.navdiff.selection import known_moves, oracle_scores, plan_values, simulate, vote
+from paperzoo.navdiff.selection import (
+    known_moves,
+    oracle_scores,
+    plan_values,
+    simulate,
+    soft_plan_values,
+    vote,
+)
 from paperzoo.navdiff.training import (
     load_checkpoint,
     save_checkpoint,
@@ -108,6 +115,7 @@ __all__ = [
     "save_checkpoint",
     "simulate",
     "single_sample_plans",
+    "soft_plan_values",
     "train_diffusion",
     "train_planner",
     "train_seeds",

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-SELECTIONS = ("single", "vote", "value", "memory", "oracle")
-Selection = Literal["single", "vote", "value", "memory", "oracle"]
+SELECTIONS = ("single", "vote", "value", "memory", "oracle", "guided")
+Selection = Literal["single", "vote", "value", "memory", "oracle", "guided"]
 Expert = Literal["optimistic", "true"]
 
 
@@ -29,9 +29,10 @@ class EnvConfig:
     """GridMaze2D: a ``size``×``size`` perfect maze, view range ``view_range`` (window
     (2vr+1)², line of sight), strict termination, ``max_steps`` before truncation.
 
-    ``cycle_window``: terminate when the agent returns, within that many steps, to a position
-    it held while the map had not grown since (0 disables). ``min_distance``: least start–goal
-    path cost.
+    ``cycle_window``: the ``offset`` of CALVIN's ``check_repeat``: terminate when the path ends
+    in the same loop twice, the loop's length being the smallest lag ≥ ``cycle_window`` at
+    which the current position was held before (0 disables). A single step back is no cycle.
+    ``min_distance``: least start–goal path cost.
     """
 
     size: int = 15
@@ -107,19 +108,25 @@ class SelectConfig:
     Modes: ``single`` (one sample, executed as decoded), ``vote`` (per-step majority of N),
     ``value`` (N ranked by the learned QMDP value), ``memory`` (value plus the previous best
     plan's tail: the full method), ``oracle`` (ranked by true cost-to-go: an upper bound only).
-    ``truncate_invalid``: cut each candidate at its first invalid step instead of dropping it.
+    ``guided``: classifier-style value guidance, the comparison to sample-then-select: each
+    DDIM step moves the predicted clean plans ``guide_scale`` (RMS) along the gradient of their
+    soft learned value; the N guided plans are then ranked like ``value`` (N = 1: the guided
+    sample alone). ``truncate_invalid``: cut each candidate at its first invalid step instead
+    of dropping it.
     """
 
     selection: Selection = "memory"
     n_plans: int = 20
     execute: int = 1
     truncate_invalid: bool = True
+    guide_scale: float = 0.5
 
     def __post_init__(self) -> None:
         if self.selection not in SELECTIONS:
             raise ValueError(f"selection must be one of {SELECTIONS}, got {self.selection!r}")
         _at_least("n_plans", self.n_plans, 1)
         _at_least("execute", self.execute, 1)
+        _positive("guide_scale", self.guide_scale)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ docs/navdiff.md §2.5. Plans are ``int64 [B, H]`` action indices; their analog b
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -40,7 +41,8 @@ def decode_bits(x: Tensor) -> Tensor:
 
 def observed_crop(maps: Tensor, positions: Tensor, radius: int) -> tuple[Tensor, Tensor]:
     """Egocentric input of the map encoder: a ``[B, 4, 2r+1, 2r+1]`` crop of (obstacle, free,
-    goal, unknown) around the agent and goal features ``[B, 3]`` (offset / S, seen flag).
+    goal, unknown) around the agent and goal features ``[B, 3]`` (offset / (2r+1), seen flag:
+    the scale is the crop's, not the map's, so a 30×30 map means what a 15×15 one does).
 
     Every channel is multiplied by the observed mask (computed without gradient), so nothing at an
     unobserved cell reaches the network; outside the grid counts as seen obstacle.
@@ -54,7 +56,8 @@ def observed_crop(maps: Tensor, positions: Tensor, radius: int) -> tuple[Tensor,
     flat = goal.flatten(1).argmax(1)
     goal_rc = torch.stack([flat // s, flat % s], 1)
     feats = torch.cat(
-        [(goal_rc - positions).float() / s * goal_seen[:, None], goal_seen[:, None]], 1
+        [(goal_rc - positions).float() / (2 * radius + 1) * goal_seen[:, None], goal_seen[:, None]],
+        1,
     )
     full = torch.cat([masked, unknown[:, None]], 1)
     padded = F.pad(full, (radius,) * 4)
@@ -157,12 +160,13 @@ class DiffusionPolicy(nn.Module):
         self.config = config
         self.encoder = MapEncoder(config)
         self.unet = ConditionalUnet1D(config)
-        self.train_scheduler = DDPMScheduler(
-            num_train_timesteps=config.train_timesteps,
-            beta_schedule="squaredcos_cap_v2",
-            prediction_type="sample",
-            clip_sample=True,
-        )
+        self._schedule = {
+            "num_train_timesteps": config.train_timesteps,
+            "beta_schedule": "squaredcos_cap_v2",
+            "prediction_type": "sample",
+            "clip_sample": True,
+        }
+        self.train_scheduler = DDPMScheduler(**self._schedule)
         self._samplers: dict[int, DDIMScheduler] = {}
 
     def loss(
@@ -177,8 +181,8 @@ class DiffusionPolicy(nn.Module):
 
     def _scheduler(self, steps: int | None) -> DDIMScheduler:
         steps = steps or self.config.sample_steps
-        if steps not in self._samplers:  # from_config is slow: build each one once
-            sched = DDIMScheduler.from_config(self.train_scheduler.config)
+        if steps not in self._samplers:  # built from kwargs: from_config imports every scheduler
+            sched = DDIMScheduler(**self._schedule)
             sched.set_timesteps(steps)
             self._samplers[steps] = sched
         return self._samplers[steps]
@@ -191,8 +195,15 @@ class DiffusionPolicy(nn.Module):
         n_plans: int,
         generator: torch.Generator,
         steps: int | None = None,
+        guide: Callable[[Tensor], Tensor] | None = None,
+        guide_scale: float = 0.0,
     ) -> Tensor:
-        """``n_plans`` plans per map in one batch: ``int64 [B, n_plans, H]`` (DDIM, η = 0)."""
+        """``n_plans`` plans per map in one batch: ``int64 [B, n_plans, H]`` (DDIM, η = 0).
+
+        ``guide``: a differentiable value of the analog-bit plans ``[B·n_plans, bits, H]`` ->
+        ``[B·n_plans]`` (map b's plans are rows b·n_plans…); at every DDIM step the predicted
+        clean plan x̂0 moves ``guide_scale`` (in RMS per plan) along ∇J(x̂0) before the update:
+        classifier-style value guidance (docs/navdiff.md §2.6)."""
         if not isinstance(n_plans, int) or n_plans < 1:
             raise ValueError(f"n_plans must be an int >= 1, got {n_plans!r}")
         maps = check_maps(maps)
@@ -200,13 +211,27 @@ class DiffusionPolicy(nn.Module):
         if positions.shape != (len(maps), 2):
             raise ValueError(f"positions: expected [{len(maps)}, 2], got {tuple(positions.shape)}")
         cond = self.encoder(maps, positions).repeat_interleave(n_plans, 0)
-        return self._denoise(cond, generator, steps).view(len(maps), n_plans, -1)
+        plans = self._denoise(cond, generator, steps, guide, guide_scale)
+        return plans.view(len(maps), n_plans, -1)
 
-    def _denoise(self, cond: Tensor, generator: torch.Generator, steps: int | None) -> Tensor:
+    def _denoise(
+        self,
+        cond: Tensor,
+        generator: torch.Generator,
+        steps: int | None,
+        guide: Callable[[Tensor], Tensor] | None = None,
+        guide_scale: float = 0.0,
+    ) -> Tensor:
         sched = self._scheduler(steps)
         x = torch.randn((len(cond), self.config.n_bits, self.config.horizon), generator=generator)
         for t in sched.timesteps:
             x0 = self.unet(x, t.expand(len(x)), cond)
+            if guide is not None and guide_scale > 0:
+                with torch.enable_grad():
+                    x0_var = x0.clamp(-1, 1).detach().requires_grad_(True)
+                    (grad,) = torch.autograd.grad(guide(x0_var).sum(), x0_var)
+                rms = grad.pow(2).mean((1, 2), keepdim=True).sqrt().clamp_min(1e-12)
+                x0 = (x0 + guide_scale * grad / rms).clamp(-1, 1)
             x = sched.step(x0, t, x).prev_sample
         return decode_bits(x)
 

@@ -104,11 +104,9 @@ class VecGridMaze:
         self.cycled = np.zeros(b, dtype=bool)
         self.reached = np.zeros(b, dtype=bool)
         self.path_cost = np.zeros(b)
-        w = max(self.config.cycle_window, 1)
-        self._hist_pos = np.full((b, w, 2), -1, dtype=np.int64)
-        self._hist_seen = np.full((b, w), -1, dtype=np.int64)
+        self._path = np.full((b, self.config.max_steps + 1, 2), -1, dtype=np.int64)
+        self._path[:, 0] = self.pos
         self._observe(np.ones(b, dtype=bool))
-        self._record()
         return self.observation()
 
     @property
@@ -133,11 +131,25 @@ class VecGridMaze:
         is_goal = (r == self.goals[b, 0]) & (c == self.goals[b, 1])
         self.maps[b[is_goal], 2, r[is_goal], c[is_goal]] = True
 
-    def _record(self) -> None:
-        slot = self.t % self._hist_pos.shape[1]
+    def _repeats(self, moved: np.ndarray) -> np.ndarray:
+        """CALVIN's ``check_repeat(path, offset)``, batched: the path (positions after each move,
+        the start first) ends in the same loop twice, ``path[-j:] == path[-2j:-j]``, where j ≥
+        offset is the smallest lag at which the current position was held before."""
+        offset = self.config.cycle_window
         rows = np.arange(len(self.pos))
-        self._hist_pos[rows, slot] = self.pos
-        self._hist_seen[rows, slot] = self.maps[:, :2].sum((1, 2, 3))
+        t = self.t
+        n = int(t.max()) + 1
+        path = self._path[:, :n]
+        idx = np.arange(n)[None]
+        earlier = (path == self.pos[:, None]).all(-1) & (idx <= (t - offset)[:, None])
+        last = np.where(earlier.any(1), np.where(earlier, idx, -1).max(1), -1)  # path index
+        lag = t - last
+        check = moved & (t + 1 > 2 * offset) & (last >= 0) & (2 * lag <= t + 1)
+        k = idx  # compare path[t - k] with path[last - k] for k < lag
+        a = path[rows[:, None], np.clip(t[:, None] - k, 0, n - 1)]
+        b = path[rows[:, None], np.clip(last[:, None] - k, 0, n - 1)]
+        same = (a == b).all(-1) | (k >= lag[:, None])
+        return check & same.all(1)
 
     def step(
         self, actions: np.ndarray
@@ -176,14 +188,8 @@ class VecGridMaze:
         self.reached |= go & (self.pos == self.goals).all(1)
         self._observe(go)
         self.t[live] += 1
-        cycle = np.zeros(b, dtype=bool)
-        if self.config.cycle_window:
-            seen = self.maps[:, :2].sum((1, 2, 3))
-            same = (self._hist_pos == self.pos[:, None]).all(-1) & (
-                self._hist_seen == seen[:, None]
-            )
-            cycle = go & same.any(1)
-            self._record()
+        self._path[rows[live], np.minimum(self.t[live], self.config.max_steps)] = self.pos[live]
+        cycle = self._repeats(go) if self.config.cycle_window else np.zeros(b, dtype=bool)
         self.cycled |= cycle
         self.terminated |= done | bad | cycle
         self.truncated |= live & ~self.terminated & (self.t >= self.config.max_steps)

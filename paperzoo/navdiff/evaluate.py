@@ -27,6 +27,7 @@ from paperzoo.navdiff.selection import (
     oracle_scores,
     plan_values,
     simulate,
+    soft_plan_values,
     truncate,
     vote,
 )
@@ -152,7 +153,14 @@ def _replan(maps, pos, valid, memory, planner, policy, select, gen, truth, count
         plans = policy.sample(maps, pos, select.n_plans, gen).numpy()  # [n_ep, N, H]
         chosen = vote(plans)
     else:
-        plans = policy.sample(maps, pos, select.n_plans, gen).numpy()
+        q = None
+        if select.selection == "guided":
+            q, *_ = planner(torch.from_numpy(maps).float(), k)
+            guide = _guide(q, valid, pos, select.n_plans)
+            plans = policy.sample(maps, pos, select.n_plans, gen, guide=guide,
+                                  guide_scale=select.guide_scale).numpy()  # fmt: skip
+        else:
+            plans = policy.sample(maps, pos, select.n_plans, gen).numpy()
         if select.selection == "memory":
             plans = np.concatenate([plans, memory[:, None]], 1)
         path, ok, length, prefix = simulate(valid, pos, plans)
@@ -162,7 +170,8 @@ def _replan(maps, pos, valid, memory, planner, policy, select, gen, truth, count
         if select.selection == "oracle":
             score = oracle_scores(*truth, pos, plans)
         else:
-            q, *_ = planner(torch.from_numpy(maps).float(), k)
+            if q is None:
+                q, *_ = planner(torch.from_numpy(maps).float(), k)
             score = plan_values(
                 q, torch.from_numpy(path), torch.from_numpy(plans), torch.from_numpy(length)
             ).numpy()  # fmt: skip
@@ -183,3 +192,11 @@ def _replan(maps, pos, valid, memory, planner, policy, select, gen, truth, count
     if trace is not None:
         trace.last = {"plans": plans[0].copy(), "chosen": chosen[0].copy()}
     return chosen
+
+
+def _guide(q: torch.Tensor, valid: np.ndarray, pos: np.ndarray, n_plans: int):
+    """J(x̂0) of :func:`soft_plan_values` for the n_plans plans of each episode."""
+    q_rep = q.repeat_interleave(n_plans, 0)
+    valid_rep = torch.from_numpy(valid).float().repeat_interleave(n_plans, 0)
+    pos_rep = torch.from_numpy(pos).repeat_interleave(n_plans, 0)
+    return lambda x: soft_plan_values(x, q_rep, valid_rep, pos_rep)

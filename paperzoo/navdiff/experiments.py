@@ -1,5 +1,5 @@
-"""The cached runs the claims read: one training per (setting, seed) and one evaluation round per
-(setting, seed, method, selection, N, round, maze size).
+"""The cached runs the claims read: one training per (setting, seed) and one batched evaluation of
+all rounds per (setting, seed, method, selection, N, rounds, maze size, BEV).
 
 Scales: smoke (tests) = 9×9 mazes and a handful of steps; quick = 15×15 vr2 mazes, 160 expert
 episodes, tiny nets, 2 rounds × 16 held-out episodes; full = 1000 episodes, longer training,
@@ -62,7 +62,12 @@ QUICK = Setting(
     PlannerConfig(k=60, hidden=16),
     DiffusionConfig(width=16, embed=32),
     TrainConfig(
-        n_mazes=160, planner_steps=300, planner_lr=1e-2, diffusion_steps=400, diffusion_batch=128
+        n_mazes=160,
+        planner_steps=300,
+        planner_lr=1e-2,
+        diffusion_steps=700,
+        diffusion_lr=3e-3,
+        diffusion_batch=128,
     ),  # fmt: skip
     train_k=30,
     rounds=2,
@@ -70,10 +75,17 @@ QUICK = Setting(
 )
 FULL = Setting(
     EnvConfig(),
-    PlannerConfig(k=60, hidden=32),
-    DiffusionConfig(width=32, embed=64),
-    TrainConfig(n_mazes=1000, planner_steps=1500, planner_lr=5e-3, diffusion_steps=4000),
-    train_k=60,
+    PlannerConfig(k=60, hidden=16),
+    DiffusionConfig(width=16, embed=32),
+    TrainConfig(
+        n_mazes=1000,
+        planner_steps=1000,
+        planner_lr=5e-3,
+        diffusion_steps=2500,
+        diffusion_lr=3e-3,
+        diffusion_batch=128,
+    ),  # fmt: skip
+    train_k=30,
     rounds=5,
     episodes=100,
 )
@@ -127,31 +139,40 @@ def evaluation(
     method: str,
     selection: str = "memory",
     n_plans: int = 20,
-    round_: int = 0,
+    n_rounds: int = 1,
     size: int | None = None,
     episodes: int | None = None,
     bev: BEVConfig | None = None,
 ) -> dict[str, Any]:
-    """One round of ``episodes`` (default ``s.episodes``) held-out episodes (seeds recorded) on
-    mazes of ``size``; with ``bev``, on maps projected from point clouds of the same mazes."""
+    """``n_rounds`` rounds of ``episodes`` (default ``s.episodes``) held-out episodes (seeds
+    recorded, ``round`` per episode) on mazes of ``size``, all stepped in one batch (one
+    sampling generator, seed ``100·seed``); with ``bev``, on maps projected from point clouds
+    of the same mazes."""
     planner, policy, info = models(s, seed)
     env = s.env if size is None else replace(s.env, size=size, max_steps=s.env.max_steps * 3)
-    seeds = eval_seeds(seed * 100 + round_, episodes or s.episodes)
+    n = episodes or s.episodes
+    seeds = np.concatenate([eval_seeds(seed * 100 + r, n) for r in range(n_rounds)])
     select = SelectConfig(selection, n_plans, s.execute)  # type: ignore[arg-type]
     maps = None
     if bev is not None:
         free = generate_mazes(seeds, env.size)
         _, goals = place_start_goal(seeds, free, env.min_distance)
-        maps = bev_maps(free, goals, bev, seed * 100 + round_)
+        maps = np.concatenate([
+            bev_maps(free[r * n : (r + 1) * n], goals[r * n : (r + 1) * n], bev, seed * 100 + r)
+            for r in range(n_rounds)
+        ])  # fmt: skip
         truth_goal = maps[np.arange(len(seeds)), 2, goals[:, 0], goals[:, 1]]
+        spurious = float(maps[:, 2].sum() - truth_goal.sum()) / n_rounds
         info = {**info, "obstacle_iou": obstacle_iou(maps, free),
-                "goal_found": float(truth_goal.mean()),
-                "spurious_goals": float(maps[:, 2].sum() - truth_goal.sum())}  # fmt: skip
+                "goal_found": float(truth_goal.mean()), "spurious_goals": spurious}  # fmt: skip
+    # value iteration runs K ∝ maze size (the planner's K on the training size): on a larger maze
+    # values must travel further (docs/navdiff.md §3)
+    k = s.planner.k * max(env.size, s.env.size) // s.env.size
     with torch_threads(1):
         out = evaluate(
-            env, seeds, method, planner, policy, select, seed=seed * 100 + round_, bev=maps
+            env, seeds, method, planner, policy, select, seed=seed * 100, planner_k=k, bev=maps
         )
-    return {**out, **info}
+    return {**out, **info, "round": np.repeat(np.arange(n_rounds), n).tolist()}
 
 
 def rounds(
@@ -160,22 +181,20 @@ def rounds(
     n_rounds: int | None = None,
 ) -> dict[str, float]:  # fmt: skip
     """Success, reach and SPL over rounds: mean and SD across rounds, episode count."""
-    runs = [
-        evaluation(s, seed, method, selection, n_plans, r, size, episodes, bev)
-        for r in range(n_rounds or s.rounds)
-    ]
+    n = n_rounds or s.rounds
+    run = evaluation(s, seed, method, selection, n_plans, n, size, episodes, bev)
+    of = np.asarray(run["round"])
     out: dict[str, float] = {}
     for key in ("success", "reached", "spl", "collided", "cycled"):
-        per_round = [float(np.mean(r[key])) for r in runs]
+        per_round = [float(np.mean(np.asarray(run[key])[of == r])) for r in range(n)]
         out[f"{key}"] = float(np.mean(per_round))
         out[f"{key}_sd"] = float(np.std(per_round, ddof=1)) if len(per_round) > 1 else 0.0
-    out["episodes"] = float(sum(len(r["success"]) for r in runs))
-    replans = sum(r["replans"] for r in runs)
-    out["fallback_share"] = sum(r["fallbacks"] for r in runs) / replans if replans else 0.0
-    out["first_seed"] = float(runs[0]["seeds"][0])
+    out["episodes"] = float(len(run["success"]))
+    out["fallback_share"] = run["fallbacks"] / run["replans"] if run["replans"] else 0.0
+    out["first_seed"] = float(run["seeds"][0])
     for key in ("obstacle_iou", "goal_found", "spurious_goals"):
-        if key in runs[0]:
-            out[key] = float(np.mean([r[key] for r in runs]))
+        if key in run:
+            out[key] = float(run[key])
     return out
 
 
@@ -184,7 +203,5 @@ def round_calls(
     size: int | None = None, episodes: int | None = None, bev: BEVConfig | None = None,
     n_rounds: int | None = None,
 ) -> list:  # fmt: skip
-    return [
-        evaluation.call(s, seed, method, selection, n_plans, r, size, episodes, bev)
-        for r in range(n_rounds or s.rounds)
-    ]
+    n = n_rounds or s.rounds
+    return [evaluation.call(s, seed, method, selection, n_plans, n, size, episodes, bev)]

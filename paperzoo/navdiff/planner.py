@@ -156,10 +156,12 @@ class QMDPPlanner(nn.Module):
             nn.ReLU(),
             nn.Conv2d(h, N_ACTIONS + 1, 1),
         )
-        self.r_fail = nn.Parameter(torch.tensor(1.0))
-        self.r_move = nn.Parameter(torch.full((DONE,), -0.5))
-        self.w_goal = nn.Parameter(torch.tensor(2.0))
-        self.c_done = nn.Parameter(torch.tensor(0.0))
+        # failing (a wall, done off the goal) starts expensive: softplus(5) ≈ 5 > a move's cost
+        self.r_fail = nn.Parameter(torch.tensor(5.0))
+        # moves cost: r_move = −softplus(w_move) < 0 (docs/navdiff.md §3); softplus(−0.43) ≈ 0.5
+        self.w_move = nn.Parameter(torch.full((DONE,), -0.43))
+        self.w_goal = nn.Parameter(torch.tensor(4.0))
+        self.c_done = nn.Parameter(torch.tensor(2.0))
 
     def kernels(self) -> Tensor:
         return transition_kernels(self.kernel_weights, self.config.kernel_temperature)
@@ -171,7 +173,7 @@ class QMDPPlanner(nn.Module):
         prior = goal_prior(maps)
         prior = prior / prior.flatten(1).amax(1).view(-1, 1, 1).clamp_min(1e-12)
         r_done = F.softplus(self.w_goal) * prior - F.softplus(self.c_done)
-        rewards = reward(avail, self.r_fail, self.r_move, r_done)
+        rewards = reward(avail, self.r_fail, -F.softplus(self.w_move), r_done)
         q, v = value_iteration(
             rewards, avail, self.kernels(), self.config.gamma, k or self.config.k
         )

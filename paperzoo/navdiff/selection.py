@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from paperzoo.navdiff.maze import DONE, MOVES, N_ACTIONS, valid_moves
@@ -102,3 +103,52 @@ def oracle_scores(
     end = end_cells(path, prefix)
     rows = np.arange(len(plans))[:, None]
     return np.where(ok, -dist[rows, end[..., 0], end[..., 1]], ORACLE_INVALID)
+
+
+def code_log_probs(x: Tensor, sharpness: float) -> Tensor:
+    """Soft decoding of analog bits for guidance: bit i is 1 with probability σ(κ·x_i), bits
+    independent. ``[B, n_bits, H]`` -> log-probabilities of the 2**n_bits codes ``[B, 2**n, H]``."""
+    n_bits = x.shape[1]
+    codes = (torch.arange(2**n_bits)[:, None] >> torch.arange(n_bits)[None]) & 1  # [C, n_bits]
+    log_one, log_zero = F.logsigmoid(sharpness * x), F.logsigmoid(-sharpness * x)
+    return torch.einsum("cn,bnh->bch", codes.float(), log_one) + torch.einsum(
+        "cn,bnh->bch", 1 - codes.float(), log_zero
+    )
+
+
+def soft_plan_values(
+    x: Tensor, q: Tensor, valid: Tensor, positions: Tensor, sharpness: float = 4.0
+) -> Tensor:
+    """Differentiable J of continuous analog-bit plans: the expected average Q along the plan
+    when each step's action is drawn from :func:`code_log_probs` (classifier-style guidance).
+
+    The belief starts one-hot at ``positions [B, 2]`` and moves by the expected known-map
+    transition: a valid move shifts its mass, an invalid one leaves it in place, ``done`` ends
+    it; codes that are not actions score the map's lowest Q minus 1. Each step contributes
+    Σ_s b_t(s) Σ_a p_t(a) Q(s, a); J divides by the expected plan length, so one-hot bits give
+    :func:`plan_values` of the decoded plan when it is valid. x ``[B, n_bits, H]``,
+    q ``[B, 9, S, S]``, valid ``float [B, 9, S, S]`` -> ``[B]``.
+    """
+    b, _, h = x.shape
+    s = q.shape[-1]
+    probs = code_log_probs(x, sharpness).exp()  # [B, C, H]
+    p_act, p_bad = probs[:, :N_ACTIONS], probs[:, N_ACTIONS:].sum(1)  # [B, 9, H], [B, H]
+    q_bad = q.flatten(1).amin(1) - 1  # [B]
+    belief = torch.zeros(b, s, s)
+    belief[torch.arange(b), positions[:, 0], positions[:, 1]] = 1.0
+    total, length = x.new_zeros(b), x.new_zeros(b)
+    for t in range(h):
+        mass = belief.sum((1, 2))
+        total = total + torch.einsum("bhw,ba,bahw->b", belief, p_act[..., t], q)
+        total = total + mass * p_bad[:, t] * q_bad
+        length = length + mass
+        stay = torch.einsum("ba,bahw->bhw", p_act[:, :DONE, t], 1 - valid[:, :DONE]) * belief
+        go = belief[:, None] * valid[:, :DONE] * p_act[:, :DONE, t, None, None]  # [B, 8, S, S]
+        moved = F.conv2d(go, _MOVE_KERNELS, padding=1)[:, 0]  # mass at s moves to s + d_a
+        belief = moved + stay + p_bad[:, t, None, None] * belief  # bad codes: mass stays
+    return total / length.clamp_min(1e-6)
+
+
+_MOVE_KERNELS = torch.zeros(1, DONE, 3, 3)
+for _a, (_dr, _dc) in enumerate(MOVES[:DONE]):
+    _MOVE_KERNELS[0, _a, 1 - _dr, 1 - _dc] = 1.0

@@ -62,16 +62,17 @@ def test_truncation_at_max_steps():
     assert flags[-1] == (False, True) and flags[0] == (False, False)
 
 
-def test_a_cycle_without_new_information_terminates():
+def test_a_repeated_loop_terminates_but_a_step_back_does_not():
+    # CALVIN's check_repeat (offset 5): east-west oscillation from (1, 1) repeats a loop of
+    # length 6 (the smallest even lag >= 5) twice only after 11 moves
     env, *_ = _room_env(cycle_window=5)
-    _, _, term, _, info = env.step(2)  # east: new cells come into view
-    assert not term and not info["cycle"]
-    _, _, term, _, info = env.step(6)  # back west: (1, 1) was held before the map grew
-    assert not term
-    _, _, term, _, info = env.step(2)  # east again: (1, 2) with the same map as before
+    assert not any(env.step(a)[2] for a in (2, 6) * 5)
+    _, _, term, _, info = env.step(2)
     assert term and info["cycle"] and not info["collided"]
+    env, *_ = _room_env(cycle_window=5)
+    assert not any(env.step(a)[2] for a in (2, 6, 2, 2, 6, 6, 2, 2, 2, 4, 4))
     env, *_ = _room_env(cycle_window=0)
-    assert not any(env.step(a)[2] for a in (2, 6, 2, 6))
+    assert not any(env.step(a)[2] for a in (2, 6) * 8)
 
 
 def test_cumulative_map_is_monotone_and_goal_hidden_until_seen():

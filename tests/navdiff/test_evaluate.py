@@ -24,7 +24,7 @@ def test_expert_method_succeeds_and_records_seeds():
     assert all(0 < s <= 1 for s in out["spl"])
 
 
-@pytest.mark.parametrize("selection", ["value", "memory", "oracle"])
+@pytest.mark.parametrize("selection", ["value", "memory", "oracle", "guided"])
 def test_filtered_modes_execute_only_valid_actions_and_stop_at_the_goal(untrained, selection):
     planner, policy = untrained
     out = evaluate(ENV, np.arange(6), "diffusion", planner, policy, SelectConfig(selection, 6))

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from paperzoo.navdiff.diffusion import encode_bits
 from paperzoo.navdiff.experts import goal_distances
 from paperzoo.navdiff.maze import DONE, valid_moves
 from paperzoo.navdiff.planner import reward, value_iteration
@@ -12,6 +13,7 @@ from paperzoo.navdiff.selection import (
     oracle_scores,
     plan_values,
     simulate,
+    soft_plan_values,
     truncate,
     vote,
 )
@@ -73,6 +75,38 @@ def test_learned_value_ranks_goalward_plans_first():
     by_hand = np.mean([float(q[0, a, r, c]) for r, c, a in steps])
     assert float(score[0, 0]) == pytest.approx(by_hand)
     assert score[0, 0] > score[0, 2] > score[0, 1]
+
+
+def _room_q():
+    free, maps = _room_maps()
+    avail = torch.from_numpy(valid_moves(free)).float()
+    avail[:, DONE] = 1
+    r_done = torch.where(torch.from_numpy(goal_distances(free, np.array([[5, 5]]))) == 0, 0.0, -1e3)
+    rewards = reward(avail, torch.tensor(30.0), -torch.ones(8), r_done.float())
+    return maps, value_iteration(rewards, avail, exact_kernels().float(), 1.0, 20)[0]
+
+
+def test_soft_plan_value_of_sharp_bits_is_the_plan_value():
+    maps, q = _room_q()
+    plans = torch.tensor([[3, 3, 3, 3, DONE, DONE, DONE, DONE], [2, 2, 2, 2, 4, 4, 4, 4]])
+    path, _, length, _ = simulate(known_moves(maps), np.array([[1, 1]]), plans[None].numpy())
+    hard = plan_values(q, torch.from_numpy(path), plans[None], torch.from_numpy(length))[0]
+    valid = torch.from_numpy(known_moves(maps)).float().expand(2, -1, -1, -1)
+    soft = soft_plan_values(
+        encode_bits(plans, 4), q.expand(2, -1, -1, -1), valid, torch.tensor([[1, 1]] * 2), 30.0
+    )
+    torch.testing.assert_close(soft, hard, rtol=1e-4, atol=1e-4)
+
+
+def test_the_value_gradient_points_goalward():
+    # from (1, 1) with the goal at (5, 5): raising J must push the first step's bits towards
+    # south-east (3 = bits 1100, least significant first) from a blurred start
+    maps, q = _room_q()
+    valid = torch.from_numpy(known_moves(maps)).float()
+    x = torch.zeros(1, 4, 8, requires_grad=True)
+    soft_plan_values(x, q, valid, torch.tensor([[1, 1]])).sum().backward()
+    step = encode_bits(torch.tensor([[3]]), 4)[0, :, 0]
+    assert float((x.grad[0, :, 0] * step).sum()) > 0
 
 
 def test_vote_takes_the_per_step_majority():
