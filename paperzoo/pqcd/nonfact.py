@@ -147,26 +147,34 @@ def trace_core(x1, x2, x3, m2: np.ndarray, m3: np.ndarray) -> dict[str, np.ndarr
     return out
 
 
+#: six (x1, x2, x3) points at which the traces are evaluated to fit numerators linear in x
+_FIT_POINTS = np.array(
+    [[0.1, 0.2, 0.3], [0.7, 0.1, 0.5], [0.3, 0.8, 0.2], [0.5, 0.4, 0.9], [0.2, 0.6, 0.6],
+     [0.9, 0.3, 0.1]]
+)  # fmt: skip
+
+
+def _fit_linear(values: np.ndarray) -> np.ndarray:
+    """Coefficients (1, x1, x2, x3) of a numerator linear in x, from its values at _FIT_POINTS."""
+    design = np.column_stack([np.ones(len(_FIT_POINTS)), _FIT_POINTS])
+    coef, *_ = np.linalg.lstsq(design, values, rcond=None)
+    return coef
+
+
 @lru_cache(maxsize=1)
 def twist3_coefficients() -> dict[tuple[str, str, str], np.ndarray]:
     r"""Numerators of every projector pair (da2, da3) ≠ (phi, phi) and diagram/chirality key
     (``c_LL`` …), in units of 16 (the factorisable (1 + x2) of (Q13)): each is linear in
     (x1, x2, x3) (one propagator), so four coefficients (1, x1, x2, x3) fitted exactly from the
     traces at six points (Q16′; residuals tested)."""
-    pts = np.array(
-        [[0.1, 0.2, 0.3], [0.7, 0.1, 0.5], [0.3, 0.8, 0.2], [0.5, 0.4, 0.9], [0.2, 0.6, 0.6],
-         [0.9, 0.3, 0.1]]
-    )  # fmt: skip
-    design = np.column_stack([np.ones(len(pts)), pts])
     out = {}
     for da2 in DA_KINDS:
         for da3 in DA_KINDS:
             if (da2, da3) == ("phi", "phi"):
                 continue
-            tr = collinear_numerators(*pts.T, da2=da2, da3=da3)
+            tr = collinear_numerators(*_FIT_POINTS.T, da2=da2, da3=da3)
             for key in ("c_LL", "d_LL", "c_LR", "d_LR"):
-                coef, *_ = np.linalg.lstsq(design, tr[key].real / 16, rcond=None)
-                out[(da2, da3, key)] = coef
+                out[(da2, da3, key)] = _fit_linear(tr[key].real / 16)
     return out
 
 
@@ -396,21 +404,14 @@ def transverse_coefficients() -> dict[tuple[int, str, str, str], np.ndarray]:
     diagram/chirality key, in units of the factorisable twist-2 transverse trace 32 (helicity −;
     helicity + has none at twist 2): linear in (x1, x2, x3), four coefficients fitted from the
     traces at six points (residuals tested). Pairs whose traces vanish are left out."""
-    pts = np.array(
-        [[0.1, 0.2, 0.3], [0.7, 0.1, 0.5], [0.3, 0.8, 0.2], [0.5, 0.4, 0.9], [0.2, 0.6, 0.6],
-         [0.9, 0.3, 0.1]]
-    )  # fmt: skip
-    design = np.column_stack([np.ones(len(pts)), pts])
     out = {}
     for hel in HELICITIES:
         for da2 in TRANSVERSE_V2:
             for da3 in TRANSVERSE_V3:
-                tr = transverse_traces(*pts.T, da2=da2, da3=da3, helicity=hel)
+                tr = transverse_traces(*_FIT_POINTS.T, da2=da2, da3=da3, helicity=hel)
                 for key in ("c_LL", "d_LL", "c_LR", "d_LR"):
-                    if np.max(np.abs(tr[key])) < 1e-12:
-                        continue
-                    coef, *_ = np.linalg.lstsq(design, tr[key] / TRANSVERSE_UNIT, rcond=None)
-                    out[(hel, da2, da3, key)] = coef
+                    if np.max(np.abs(tr[key])) >= 1e-12:
+                        out[(hel, da2, da3, key)] = _fit_linear(tr[key] / TRANSVERSE_UNIT)
     return out
 
 

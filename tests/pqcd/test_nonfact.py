@@ -69,13 +69,32 @@ def test_gauge_part_of_the_gluon_cancels_between_the_two_diagrams():
         assert abs(total) < 1e-10 * max(single, 1.0)
 
 
+def _factorisable_traces(x1, x2, m_2, m_b, m_3):
+    """The two factorisable-emission Dirac traces (diagrams a, b) at (x1, x2) for recoil projector
+    m_2, B projector m_b and emitted projector m_3 (kinematics of ``_lc(r, r)``, ``_lc(0, r)``,
+    ``_lc(r, 0)``)."""
+    gam, g5 = _gammas()
+    eye, r = np.eye(4), 1 / math.sqrt(2)
+    p1, p2, p3 = _lc(r, r), _lc(0.0, r), _lc(r, 0.0)
+    sb, sq = _slash(p1 - x2 * p2, gam) + eye, _slash(p2 - x1 * p3, gam)
+    fa = fb = 0j
+    for mu in range(4):
+        v = gam[mu] @ (eye - g5)
+        t3 = np.trace(v @ m_3)
+        for a in range(4):
+            w = _ETA[mu] * _ETA[a] * t3
+            fa += w * np.trace(v @ sb @ gam[a] @ m_b @ gam[a] @ m_2)
+            fb += w * np.trace(gam[a] @ sq @ v @ m_b @ gam[a] @ m_2)
+    return fa, fb
+
+
 def test_twist3_factorisable_traces_match_q14_up_to_the_quark_fraction_of_phi_s():
     """The twist-3 longitudinal projector m ε̸_L φ + ε̸_L P̸ φ^t + m φ^s in the same traces gives
     (Q14)'s coefficients r(1 − 2x2) for φ^t and (with φ^s at the quark fraction 1 − x2, odd under
     x ↔ 1 − x) r(1 − 2x2) and 2r for φ^s; the opposite φ^s sign would give A_0 ≈ 0.03."""
     gam, g5 = _gammas()
     eye, r, rv = np.eye(4), 1 / math.sqrt(2), 0.01
-    p1, p2, p3 = _lc(r, r), _lc(0.0, r), _lc(r, 0.0)
+    p1, p3 = _lc(r, r), _lc(r, 0.0)
     npl, nmi = _slash(_lc(1.0, 0.0), gam), _slash(_lc(0.0, 1.0), gam)
     m_b, m_3 = (_slash(p1, gam) + eye) @ g5, _slash(p3, gam)
     proj = {
@@ -84,18 +103,10 @@ def test_twist3_factorisable_traces_match_q14_up_to_the_quark_fraction_of_phi_s(
         "s": rv * eye,
     }
     for x1, x2, _ in POINTS.T:
-        sb, sq = _slash(p1 - x2 * p2, gam) + eye, _slash(p2 - x1 * p3, gam)
-        got = {}
-        for name, m_2 in proj.items():
-            fa = fb = 0j
-            for mu in range(4):
-                v = gam[mu] @ (eye - g5)
-                t3 = np.trace(v @ m_3)
-                for a in range(4):
-                    w = _ETA[mu] * _ETA[a] * t3
-                    fa += w * np.trace(v @ sb @ gam[a] @ m_b @ gam[a] @ m_2)
-                    fb += w * np.trace(gam[a] @ sq @ v @ m_b @ gam[a] @ m_2)
-            got[name] = (fa / 16, fb / 16)
+        got = {
+            name: tuple(t / 16 for t in _factorisable_traces(x1, x2, m_2, m_b, m_3))
+            for name, m_2 in proj.items()
+        }
         assert got["phi"][0] == pytest.approx(1 + x2, rel=1e-3)
         assert got["t"] == pytest.approx((rv * (1 - 2 * x2), 0.0), abs=1e-12)
         assert got["s"] == pytest.approx((-rv * (1 - 2 * x2), -2 * rv), abs=1e-12)
@@ -133,18 +144,10 @@ def test_pion_traces_reproduce_q13_with_the_quark_fraction_rule():
     m_b, m_3 = (_slash(p1, gam) + eye) @ g5, _slash(p3, gam)
     proj = {"A": g5 @ _slash(p2, gam), "P": r0 * g5, "T": r0 * g5 @ (nmi @ npl - eye)}
     for x1, x2, _ in POINTS.T:
-        sb, sq = _slash(p1 - x2 * p2, gam) + eye, _slash(p2 - x1 * p3, gam)
-        got = {}
-        for name, m_2 in proj.items():
-            fa = fb = 0j
-            for mu in range(4):
-                v = gam[mu] @ (eye - g5)
-                t3 = np.trace(v @ m_3)
-                for a in range(4):
-                    w = _ETA[mu] * _ETA[a] * t3
-                    fa += w * np.trace(v @ sb @ gam[a] @ m_b @ gam[a] @ m_2)
-                    fb += w * np.trace(gam[a] @ sq @ v @ m_b @ gam[a] @ m_2)
-            got[name] = (-fa / 16, -fb / 16)
+        got = {
+            name: tuple(-t / 16 for t in _factorisable_traces(x1, x2, m_2, m_b, m_3))
+            for name, m_2 in proj.items()
+        }
         assert got["A"] == pytest.approx((1 + x2, 0.0), abs=1e-12)
         assert got["P"] == pytest.approx((r0 * (1 - 2 * x2), 2 * r0), abs=1e-12)
         # φ_T(1 − x) = −φ_T(x): the trace's −r0(1 − 2x) is (Q13)'s +r0(1 − 2x)φ_T(x)
