@@ -2,7 +2,7 @@
 all rounds per (setting, seed, method, selection, N, rounds, maze size, BEV).
 
 Scales: smoke (tests) = 9×9 mazes and a handful of steps; quick = 15×15 vr2 mazes, 160 expert
-episodes, tiny nets, 2 rounds × 16 held-out episodes; full = 1000 episodes, longer training,
+episodes, tiny nets, 2 rounds × 8 held-out episodes; full = 1000 episodes, longer training,
 5 rounds × 100 episodes (docs/navdiff.md §4).
 """
 
@@ -71,7 +71,7 @@ QUICK = Setting(
     ),  # fmt: skip
     train_k=30,
     rounds=2,
-    episodes=16,
+    episodes=8,  # 2 × 8 held-out episodes: the 60 s budget (docs/navdiff.md §4.2)
 )
 FULL = Setting(
     EnvConfig(),
