@@ -49,7 +49,7 @@ def _plan_value(seed: int, scale: Scale) -> list[ExperimentCall]:
 
 
 def _value_criterion(runs: list[Measurement]) -> Verdict:
-    r = runs[0] if len(runs) == 1 else {k: sum(x[k] for x in runs) / len(runs) for k in runs[0]}
+    r = _mean_over_seeds(runs)
     gain = r["value_success"] - r["single_success"]
     spread = _sd(r, "value_success", "single_success")
     reason = (
@@ -101,8 +101,13 @@ def _plan_full(seed: int, scale: Scale) -> list[ExperimentCall]:
     ]
 
 
+def _mean_over_seeds(runs: list[Measurement]) -> Measurement:
+    """The seeds' mean of every measured key (the one run itself for one seed)."""
+    return runs[0] if len(runs) == 1 else {k: sum(x[k] for x in runs) / len(runs) for k in runs[0]}
+
+
 def _full_criterion(runs: list[Measurement]) -> Verdict:
-    r = runs[0] if len(runs) == 1 else {k: sum(x[k] for x in runs) / len(runs) for k in runs[0]}
+    r = _mean_over_seeds(runs)
     gap = r["full_success"] - r["vi_success"]
     spread = _sd(r, "full_success", "vi_success")
     reason = (
@@ -155,7 +160,7 @@ def _plan_n(seed: int, scale: Scale) -> list[ExperimentCall]:
 
 
 def _n_criterion(runs: list[Measurement]) -> Verdict:
-    r = runs[0] if len(runs) == 1 else {k: sum(x[k] for x in runs) / len(runs) for k in runs[0]}
+    r = _mean_over_seeds(runs)
     rates = [r[f"n{n}_success"] for n in N_VALUES]
     drops = [
         (a, b)
@@ -218,7 +223,7 @@ def _plan_big(seed: int, scale: Scale) -> list[ExperimentCall]:
 
 
 def _big_criterion(runs: list[Measurement]) -> Verdict:
-    r = runs[0] if len(runs) == 1 else {k: sum(x[k] for x in runs) / len(runs) for k in runs[0]}
+    r = _mean_over_seeds(runs)
     gap = r["big_full_success"] - r["big_vi_success"]
     spread = _sd(r, "big_full_success", "big_vi_success")
     n = int(r["big_full_episodes"])
@@ -284,7 +289,7 @@ def _plan_bev(seed: int, scale: Scale) -> list[ExperimentCall]:
 
 
 def _bev_criterion(runs: list[Measurement]) -> Verdict:
-    r = runs[0] if len(runs) == 1 else {k: sum(x[k] for x in runs) / len(runs) for k in runs[0]}
+    r = _mean_over_seeds(runs)
     gap = r["bev_success"] - r["grid_success"]
     reason = (
         f"full method success: 2D grid maps {_pm(r, 'grid_success')}, BEV maps from point clouds "
@@ -341,7 +346,7 @@ def _plan_guidance(seed: int, scale: Scale) -> list[ExperimentCall]:
 
 
 def _guidance_criterion(runs: list[Measurement]) -> Verdict:
-    r = runs[0] if len(runs) == 1 else {k: sum(x[k] for x in runs) / len(runs) for k in runs[0]}
+    r = _mean_over_seeds(runs)
     gap = r["select_success"] - r["guided1_success"]
     spread = _sd(r, "select_success", "guided1_success")
     reason = (
