@@ -1,8 +1,8 @@
 """Cached runs the claims read: train a variant on phantoms and evaluate it; overfit one phantom.
 
-Scales (docs/masksam.md §3.1): smoke (tests, seconds); quick (a minute on 2 cores: 16×32×32
+Scales (docs/masksam.md §3.1): smoke (tests, seconds); quick (≈ 35 s of CPU: 16×32×32
 phantoms with the six-organ subset incl. the twins, 2-block 64-d encoder, 6 train / 2 test
-phantoms, 40 steps at batch 2 and a constant LR; the overfit run 100 steps); full (the same
+phantoms, 20 steps at batch 2 and a constant LR; the overfit run 100 steps); full (the same
 data and models, 16 train / 4 test phantoms, 300 steps with poly LR: about 2.5 min per MaskSAM
 run on a free core). The notes' 32×96×96 nine-organ configuration does not fit 2 cores (§3.1).
 The variants train under the same budget (steps, batch, optimiser, data): ``masksam``,
@@ -27,7 +27,7 @@ from paperzoo.masksam.training import evaluate, masksam_loss, train, unet_loss
 VARIANTS = ("masksam", "masksam_2d", "resunet")
 SMALL_ORGANS = ("liver", "spleen", "kidney_r", "kidney_l", "twin_a", "twin_b")
 TEST_SEED_OFFSET = 1_000_000
-QUICK_STEPS = 40
+QUICK_STEPS = 20
 #: the modules whose source decides a run's numbers (the cache key; repro/bench/cli edits keep it)
 NUMERIC_CODE = tuple(
     f"paperzoo.masksam.{m}"

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from segment_anything.modeling import ImageEncoderViT, MaskDecoder, PromptEncoder, TwoWayTransformer
 from segment_anything.modeling.image_encoder import Block, window_partition, window_unpartition
+from segment_anything.modeling.transformer import Attention
 from torch import Tensor, nn
 
 from paperzoo.core.io import load_weights_only
@@ -87,6 +88,16 @@ def encoder_block(block: Block, x: Tensor, space_adapter: Adapter, mlp_adapter: 
     return x + block.mlp(z) + 0.5 * mlp_adapter(z)
 
 
+def attention(attn: Attention, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+    """SAM's decoder ``Attention.forward`` through torch's fused ``scaled_dot_product_attention``:
+    the same maths and weights (equal to float rounding, tested), 1.3–1.8× faster on CPU at the
+    decoder's shapes (docs/masksam.md §4)."""
+    q, k, v = attn.q_proj(q), attn.k_proj(k), attn.v_proj(v)
+    q, k, v = (t.unflatten(-1, (attn.num_heads, -1)).transpose(1, 2) for t in (q, k, v))
+    out = F.scaled_dot_product_attention(q, k, v)
+    return attn.out_proj(out.transpose(1, 2).flatten(2))
+
+
 def two_way_transformer(
     transformer: TwoWayTransformer,
     image_embedding: Tensor,
@@ -110,18 +121,22 @@ def two_way_transformer(
         transformer.layers, token_adapters, image_adapters, strict=True
     ):
         if layer.skip_first_layer_pe:
-            queries = a_self(layer.self_attn(q=queries, k=queries, v=queries))
+            queries = a_self(attention(layer.self_attn, queries, queries, queries))
         else:
             q = queries + query_pe
-            queries = queries + a_self(layer.self_attn(q=q, k=q, v=queries))
+            queries = queries + a_self(attention(layer.self_attn, q, q, queries))
         queries = layer.norm1(queries)
         q, k = queries + query_pe, keys + key_pe
-        queries = layer.norm2(queries + a_cross(layer.cross_attn_token_to_image(q=q, k=k, v=keys)))
+        queries = layer.norm2(
+            queries + a_cross(attention(layer.cross_attn_token_to_image, q, k, keys))
+        )
         queries = layer.norm3(queries + layer.mlp(queries) + 0.5 * a_mlp(queries))
         q, k = queries + query_pe, keys + key_pe
-        keys = layer.norm4(keys + a_image(layer.cross_attn_image_to_token(q=k, k=q, v=queries)))
+        keys = layer.norm4(
+            keys + a_image(attention(layer.cross_attn_image_to_token, k, q, queries))
+        )
     q, k = queries + point_embedding, keys + image_pe
-    attn_out = final_adapter(transformer.final_attn_token_to_image(q=q, k=k, v=keys))
+    attn_out = final_adapter(attention(transformer.final_attn_token_to_image, q, k, keys))
     return transformer.norm_final_attn(queries + attn_out), keys
 
 

@@ -155,14 +155,18 @@ def predict_volume(
     image: np.ndarray,
     roi: tuple[int, int, int],
     overlap: float = 0.5,
-    sw_batch_size: int = 2,
+    sw_batch_size: int = 4,
     progress: bool = False,
 ) -> Tensor:
-    """MONAI gaussian-blended sliding-window class probabilities [C, D, H, W] of image [D, H, W]."""
+    """MONAI gaussian-blended sliding-window class probabilities [C, D, H, W] of image [D, H, W].
+
+    ``sw_batch_size`` windows go through the model at once (4: measured cheaper per window than 2
+    or 8 on CPU, docs/masksam.md §4); no autograd state is kept (``torch.inference_mode``).
+    """
     if image.ndim != 3:
         raise ValueError(f"image: expected [D, H, W], got shape {image.shape}")
     x = torch.as_tensor(np.ascontiguousarray(image), dtype=torch.float32)[None, None]
-    with torch.no_grad():
+    with torch.inference_mode():
         probs = sliding_window_inference(
             x, roi, sw_batch_size, predictor, overlap=overlap, mode="gaussian", progress=progress
         )

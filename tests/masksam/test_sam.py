@@ -10,6 +10,7 @@ from paperzoo.masksam.sam import (
     load_sam_checkpoint,
     resize_pos_embed,
     resize_rel_pos,
+    two_way_transformer,
 )
 from tests.masksam.conftest import tiny
 
@@ -55,6 +56,30 @@ def test_loaded_encoder_equals_segment_anythings_encoder(checkpoint):
         "prompt_encoder.point_embeddings.2.weight",
     ):
         torch.testing.assert_close(own[key], state[key])
+
+
+def test_fresh_decoder_transformer_equals_segment_anythings():
+    """Zero-initialised adapters and the fused attention leave SAM's TwoWayTransformer as it is."""
+    cfg = tiny()
+    torch.manual_seed(0)
+    model = MaskSAM(cfg).eval()
+    b, s, p = 2 * cfg.frames * cfg.num_queries, cfg.tokens, cfg.prompt_dim
+    image, pe, tokens = torch.randn(b, p, s, s), torch.randn(b, p, s, s), torch.randn(b, 8, p)
+    transformer = model.mask_decoder.transformer
+    adapters = [tuple(a) for a in model.token_adapters]
+    with torch.no_grad():
+        got = two_way_transformer(
+            transformer,
+            image,
+            pe,
+            tokens,
+            adapters,
+            list(model.image_adapters),
+            model.final_adapter,
+        )
+        want = transformer(image, pe, tokens)
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w, atol=1e-5, rtol=1e-5)
 
 
 def test_a_decoder_under_another_name_is_an_error(tmp_path):
