@@ -18,11 +18,17 @@
 // output), the folded-threshold sign for mode 2. A tile owns 32 output channels (NGMAX groups
 // of 8, starting at a multiple of 32), i.e. one 32-bit half of a word, so threads never share a
 // word. out may then be 0 (no float store), and out may alias a channels-last residual: every
-// output value reads only its own residual value, just before it is written.
+// output value reads only its own residual value, just before it is written. Mode 2 compares the
+// popcounts directly: dot >= thr <=> pop <= (9 C - thr - corr) >> 1, one compare per 8 channels.
+//
+// Input packing can run inside conv() (x_p != 0): the same thread team packs the float input
+// (16-pixel x 64-channel tasks, every channel plane read as one sequential stream), waits at one
+// barrier, then runs the tiles, so one call and one team wake-up serve both.
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
 #include <cstring>
+#include <vector>
 #ifdef __AVX512VPOPCNTDQ__
 #include <immintrin.h>
 #endif
@@ -55,6 +61,9 @@ struct Args {
   std::uint32_t* pout;  // packed output [N][Ho + 2][Wo + 2][2 Cw_out] 32-bit halves, or 0
   const float* pthr;  // mode 1: [cpad] thresholds of the packed output bits
   int pcw2;  // 2 Cw_out
+  const long long* lim;  // mode 2: [cpad] 9 C - thr[o]: bit = (2 pop <= lim - corr) XOR flip
+  const std::uint32_t* flip;  // mode 2: [channel blocks of 32] bit l set where sa[32 b + l] < 0
+  const std::uint32_t* keep;  // mode 2: [channel blocks of 32] bit l set where 32 b + l < Cout
 };
 
 // the 32-bit half-word of output pixel (y, x) that holds channels 32 h .. 32 h + 31
@@ -89,9 +98,9 @@ static inline bool emit(const Args& s, long long at, long long rat, int o, int d
 // mode 0: int32 dot (minus corr); mode 1: float A[o] (dot - corr) + B[o] (+ residual), clamped;
 // mode 2: float sign of (dot - corr >= thr[o]) XOR flip[o], as +-1.
 // Tile: groups g0 .. g0 + NG of 8 output channels x pixels x0 .. x0 + PX of row y (clamped).
-template <int NG>
+template <int NG, int CW>  // CW > 0: words per pixel fixed at compile time (C 193..256: 4)
 static void tile(const Args& s, int i, int g0, int y, int x0) {
-  const int cw = s.cw, k9 = 9 * cw;
+  const int cw = CW > 0 ? CW : s.cw, k9 = 9 * cw;
   const int xn = s.wo - x0 < PX ? s.wo - x0 : PX;
   const u64* px[PX];
   for (int q = 0; q < PX; ++q) {
@@ -136,41 +145,64 @@ static void tile(const Args& s, int i, int g0, int y, int x0) {
   const __m256i rstride = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
                                              _mm256_set1_epi32((int)s.res_cs));
   std::uint32_t pbits[PX] = {0};
-  for (int g = 0; g < NG; ++g) {
-    const int o0 = (g0 + g) * 8;
-    const __m256 vpthr = s.pout && s.mode == 1 ? _mm256_loadu_ps(s.pthr + o0) : _mm256_setzero_ps();
-    const __mmask8 keep = (__mmask8)(s.cout - o0 >= 8 ? 0xFF : ((1u << (s.cout - o0)) - 1));
-    const __m256 va = _mm256_loadu_ps(s.sa + o0), vb = _mm256_loadu_ps(s.sb + o0);
-    const __m256i thr = _mm256_cvttps_epi32(vb);
-    const __mmask8 flip = _mm256_cmp_ps_mask(va, _mm256_setzero_ps(), _CMP_LT_OQ);
+  if (s.mode == 2) {  // dot >= thr <=> 2 pop <= 9 C - thr - corr <=> pop <= (lim - corr) >> 1
+    // unrolled over the whole tile (the accumulators stay in registers); pixels past the row
+    // end (q >= xn) compare against the interior bound and are never stored
+    const bool inside = row_inside && x0 > 0 && (x0 + PX - 1) * s.stride + 2 <= w;
+#pragma GCC unroll 4
+    for (int g = 0; g < NG; ++g) {
+      const int o0 = (g0 + g) * 8;
+      const __m512i lim = _mm512_loadu_si512((const void*)(s.lim + o0));
+      const __m512i half = _mm512_srai_epi64(lim, 1);
+#pragma GCC unroll 4
+      for (int q = 0; q < PX; ++q) {
+        __m512i bound = half;
+        if (!inside && q < xn && on_border(q)) {
+          const __m256i corr = _mm256_loadu_si256((const __m256i*)(corr0 + (long long)q * s.cpad + o0));
+          bound = _mm512_srai_epi64(_mm512_sub_epi64(lim, _mm512_cvtepi32_epi64(corr)), 1);
+        }
+        pbits[q] |= _cvtmask8_u32(_mm512_cmple_epi64_mask(acc[g][q], bound)) << (8 * g);
+      }
+    }
+    const std::uint32_t flip = s.flip[g0 / NGMAX], keep = s.keep[g0 / NGMAX];
     for (int q = 0; q < xn; ++q) {
-      const __m256i corr = on_border(q) ? _mm256_loadu_si256((const __m256i*)(corr0 + (long long)q * s.cpad + o0))
-                                        : _mm256_setzero_si256();
-      const __m512i d64 = _mm512_sub_epi64(_mm512_sub_epi64(total, _mm512_slli_epi64(acc[g][q], 1)),
-                                           _mm512_cvtepi32_epi64(corr));
-      const long long at = (pix0 + q) * s.cout + o0;
-      const __m256i dot = _mm512_cvtepi64_epi32(d64);
-      if (s.mode == 0) {
-        _mm256_mask_storeu_epi32(static_cast<int*>(s.out) + at, keep, dot);
-      } else if (s.mode == 1) {
-        __m256 v = _mm256_add_ps(_mm256_mul_ps(va, _mm256_cvtepi32_ps(dot)), vb);
-        if (s.res) {
-          const float* r = s.res + res_index(s, i, pin0 + q, o0);
-          v = _mm256_add_ps(v, s.res_cs == 1 ? _mm256_maskz_loadu_ps(keep, r)
-                                             : _mm256_mmask_i32gather_ps(_mm256_setzero_ps(), keep,
-                                                                         rstride, r, 4));
+      pbits[q] = (pbits[q] ^ flip) & keep;
+      if (s.out)
+        for (int g = 0; g < NG; ++g) {
+          const __m256 v = _mm256_mask_blend_ps((__mmask8)(pbits[q] >> (8 * g)), _mm256_set1_ps(-1.0f),
+                                                _mm256_set1_ps(1.0f));
+          _mm256_mask_storeu_ps(static_cast<float*>(s.out) + (pix0 + q) * s.cout + (g0 + g) * 8,
+                                (__mmask8)(keep >> (8 * g)), v);
         }
-        v = _mm256_min_ps(_mm256_max_ps(v, vlo), vhi);
-        if (s.out) _mm256_mask_storeu_ps(static_cast<float*>(s.out) + at, keep, v);
-        if (s.pout)
-          pbits[q] |= (std::uint32_t)(_mm256_cmp_ps_mask(v, vpthr, _CMP_GE_OQ) & keep) << (8 * g);
-      } else {
-        const __mmask8 bit = _mm256_cmpge_epi32_mask(dot, thr) ^ flip;
-        if (s.out) {
-          const __m256 v = _mm256_mask_blend_ps(bit, _mm256_set1_ps(-1.0f), _mm256_set1_ps(1.0f));
-          _mm256_mask_storeu_ps(static_cast<float*>(s.out) + at, keep, v);
+    }
+  } else {
+    for (int g = 0; g < NG; ++g) {
+      const int o0 = (g0 + g) * 8;
+      const __m256 vpthr = s.pout && s.mode == 1 ? _mm256_loadu_ps(s.pthr + o0) : _mm256_setzero_ps();
+      const __mmask8 keep = (__mmask8)(s.cout - o0 >= 8 ? 0xFF : ((1u << (s.cout - o0)) - 1));
+      const __m256 va = _mm256_loadu_ps(s.sa + o0), vb = _mm256_loadu_ps(s.sb + o0);
+      for (int q = 0; q < xn; ++q) {
+        const __m256i corr = on_border(q) ? _mm256_loadu_si256((const __m256i*)(corr0 + (long long)q * s.cpad + o0))
+                                          : _mm256_setzero_si256();
+        const __m512i d64 = _mm512_sub_epi64(_mm512_sub_epi64(total, _mm512_slli_epi64(acc[g][q], 1)),
+                                             _mm512_cvtepi32_epi64(corr));
+        const long long at = (pix0 + q) * s.cout + o0;
+        const __m256i dot = _mm512_cvtepi64_epi32(d64);
+        if (s.mode == 0) {
+          _mm256_mask_storeu_epi32(static_cast<int*>(s.out) + at, keep, dot);
+        } else {  // mode 1
+          __m256 v = _mm256_add_ps(_mm256_mul_ps(va, _mm256_cvtepi32_ps(dot)), vb);
+          if (s.res) {
+            const float* r = s.res + res_index(s, i, pin0 + q, o0);
+            v = _mm256_add_ps(v, s.res_cs == 1 ? _mm256_maskz_loadu_ps(keep, r)
+                                               : _mm256_mmask_i32gather_ps(_mm256_setzero_ps(), keep,
+                                                                           rstride, r, 4));
+          }
+          v = _mm256_min_ps(_mm256_max_ps(v, vlo), vhi);
+          if (s.out) _mm256_mask_storeu_ps(static_cast<float*>(s.out) + at, keep, v);
+          if (s.pout)
+            pbits[q] |= (std::uint32_t)(_mm256_cmp_ps_mask(v, vpthr, _CMP_GE_OQ) & keep) << (8 * g);
         }
-        pbits[q] |= (std::uint32_t)(bit & keep) << (8 * g);
       }
     }
   }
@@ -205,49 +237,22 @@ static void tile(const Args& s, int i, int g0, int y, int x0) {
 #endif
 }
 
-static void conv(std::uintptr_t a_p, std::uintptr_t w_p, int n, int c, int cw, int hp, int wp,
-                 int cout, int ho, int wo, int stride, std::uintptr_t corr_p, int mode,
-                 std::uintptr_t a_scale_p, std::uintptr_t b_p, std::uintptr_t res_p,
-                 long long res_cs, float lo, float hi, std::uintptr_t out_p, std::uintptr_t pout_p,
-                 std::uintptr_t pthr_p, int pcw, int threads) {
-  const int groups = (cout + 7) / 8, gblocks = (groups + NGMAX - 1) / NGMAX;
-  const Args s{reinterpret_cast<const u64*>(a_p), reinterpret_cast<const u64*>(w_p), c, cw, hp, wp,
-               cout, groups * 8, ho, wo, stride, mode, reinterpret_cast<const int*>(corr_p),
-               reinterpret_cast<const float*>(a_scale_p), reinterpret_cast<const float*>(b_p),
-               reinterpret_cast<const float*>(res_p), res_cs, lo, hi, reinterpret_cast<void*>(out_p),
-               reinterpret_cast<std::uint32_t*>(pout_p), reinterpret_cast<const float*>(pthr_p),
-               2 * pcw};
-  const int xblocks = (wo + PX - 1) / PX;
-  const long long tasks = (long long)n * gblocks * ho * xblocks;
-  py::gil_scoped_release release;
-  // channel blocks outermost: consecutive tasks share their weight blocks (L1); dynamic chunks
-  // so that a thread the scheduler pre-empts (a loaded machine) leaves its work to the other
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
-  for (long long t = 0; t < tasks; ++t) {
-    const int xb = (int)(t % xblocks);
-    const int y = (int)(t / xblocks % ho);
-    const int gb = (int)(t / ((long long)xblocks * ho) % gblocks);
-    const int i = (int)(t / ((long long)xblocks * ho * gblocks));
-    const int g0 = gb * NGMAX, ng = groups - g0 < NGMAX ? groups - g0 : NGMAX;
-    switch (ng) {
-      case 4: tile<4>(s, i, g0, y, xb * PX); break;
-      case 3: tile<3>(s, i, g0, y, xb * PX); break;
-      case 2: tile<2>(s, i, g0, y, xb * PX); break;
-      default: tile<1>(s, i, g0, y, xb * PX); break;
-    }
-  }
-}
+// padded position of pixel p (flattened within the H x W plane) in a packed image: (y + 1, x + 1)
+static inline long long padded(int p, int w, int wp) { return (long long)(p / w + 1) * wp + p % w + 1; }
 
-// the packed words of 64 channels [c0, c0 + 64) of pixels (y, x0 .. x0 + nx) of image x_i
-static inline void pack_words(const float* xi, const float* thr, int c, int h, int w, int c0,
-                              int y, int x0, int nx, u64* dst, int cw) {
+// the packed words of 64 channels [c0, c0 + 64) of pixels p0 .. p0 + nx (flattened, so that every
+// channel plane is read as one sequential stream) of image x_i, into word 0 of dst + pixel * cw
+static inline void pack_words(const float* xi, const float* thr, int c, int hw, int w, int wp,
+                              int c0, int p0, int nx, u64* dst, int cw) {
 #ifdef __AVX512VPOPCNTDQ__
   alignas(64) std::uint16_t m[64];
   const __mmask16 tail = (__mmask16)(nx >= 16 ? 0xFFFF : ((1u << nx) - 1));
   for (int cl = 0; cl < 64; ++cl) {
     const int cc = c0 + cl;
     if (cc < c) {
-      const __m512 v = _mm512_maskz_loadu_ps(tail, xi + ((long long)cc * h + y) * w + x0);
+      const float* src = xi + (long long)cc * hw + p0;
+      _mm_prefetch((const char*)(src + 256), _MM_HINT_T1);  // 16 cache lines ahead in this plane
+      const __m512 v = _mm512_maskz_loadu_ps(tail, src);
       m[cl] = (std::uint16_t)_mm512_cmp_ps_mask(v, _mm512_set1_ps(thr[cc]), _CMP_GE_OQ);
     } else {
       m[cl] = 0;
@@ -260,17 +265,19 @@ static inline void pack_words(const float* xi, const float* thr, int c, int h, i
   const __m512i hi = _mm512_inserti64x4(
       _mm512_castsi256_si512(_mm512_cvtepi16_epi8(_mm512_srli_epi16(z0, 8))),
       _mm512_cvtepi16_epi8(_mm512_srli_epi16(z1, 8)), 1);
+  int y = p0 / w, x = p0 % w;
   for (int xl = 0; xl < nx; ++xl) {
     const __m512i bit = _mm512_set1_epi8((char)(1 << (xl & 7)));
-    dst[(long long)xl * cw] = (u64)_mm512_test_epi8_mask(xl < 8 ? lo : hi, bit);
+    dst[((long long)(y + 1) * wp + x + 1) * cw] = (u64)_mm512_test_epi8_mask(xl < 8 ? lo : hi, bit);
+    if (++x == w) x = 0, ++y;
   }
 #else
   for (int xl = 0; xl < nx; ++xl) {
     u64 word = 0;
     const int c_end = c0 + 64 < c ? c0 + 64 : c;
     for (int cc = c0; cc < c_end; ++cc)
-      word |= (u64)(xi[((long long)cc * h + y) * w + x0 + xl] >= thr[cc]) << (cc - c0);
-    dst[(long long)xl * cw] = word;
+      word |= (u64)(xi[(long long)cc * hw + p0 + xl] >= thr[cc]) << (cc - c0);
+    dst[padded(p0 + xl, w, wp) * cw] = word;
   }
 #endif
 }
@@ -296,40 +303,124 @@ static inline u64 pack_pixel_nhwc(const float* p, const float* thr, int c, int j
 }
 
 // x [N][C][H][W] float (nhwc: stored [N][H][W][C]) -> packed [N][H + 2][W + 2][Cw],
-// bit = x >= thr[c], border +1.
-// Parallel only over images when N > 1: for one image packing takes microseconds, less than
-// waking a thread team (which, on a loaded machine, can cost a scheduler slice).
+// bit = x >= thr[c], border +1; tasks of 16 pixels x 64 channels so that threads can split one
+// image.
+struct PackArgs {
+  const float* x;
+  const float* thr;
+  int c, h, w, cw, wp;
+  bool nhwc;
+  u64* out;
+};
+
+// the +1 border of image i
+static void pack_border(const PackArgs& p, int i) {
+  const int hp = p.h + 2, cw = p.cw, wp = p.wp;
+  u64* oi = p.out + (long long)i * hp * wp * cw;
+  for (int j = 0; j < cw; ++j) {
+    const int nbits = p.c - j * 64 < 64 ? p.c - j * 64 : 64;
+    const u64 real = nbits == 64 ? ~0ULL : ((1ULL << nbits) - 1);
+    for (int xx = 0; xx < wp; ++xx) {
+      oi[(long long)xx * cw + j] = real;
+      oi[((long long)(hp - 1) * wp + xx) * cw + j] = real;
+    }
+    for (int y = 1; y < hp - 1; ++y) {
+      oi[(long long)y * wp * cw + j] = real;
+      oi[((long long)y * wp + wp - 1) * cw + j] = real;
+    }
+  }
+}
+
+// word j of pixels 16 k .. 16 k + 15 (flattened) of image i
+static void pack_task(const PackArgs& p, int i, int j, int k) {
+  const int hw = p.h * p.w, p0 = 16 * k, nx = hw - p0 < 16 ? hw - p0 : 16;
+  u64* oi = p.out + (long long)i * (p.h + 2) * p.wp * p.cw + j;
+  const float* xi = p.x + (long long)i * p.c * hw;
+  if (!p.nhwc) {
+    pack_words(xi, p.thr, p.c, hw, p.w, p.wp, j * 64, p0, nx, oi, p.cw);
+    return;
+  }
+  for (int q = p0; q < p0 + nx; ++q)
+    oi[padded(q, p.w, p.wp) * p.cw] = pack_pixel_nhwc(xi + (long long)q * p.c, p.thr, p.c, j);
+}
+
+// all of it (orphaned work-sharing loops: the calling team splits the tasks)
+static void pack_all(const PackArgs& p, int n) {
+  const int chunks = (p.h * p.w + 15) / 16;
+  const long long tasks = (long long)n * p.cw * chunks;
+#pragma omp for schedule(static) nowait
+  for (long long t = 0; t < tasks; ++t)
+    pack_task(p, (int)(t / ((long long)p.cw * chunks)), (int)(t / chunks % p.cw), (int)(t % chunks));
+#pragma omp for schedule(static)
+  for (int i = 0; i < n; ++i) pack_border(p, i);
+}
+
+// Parallel only over images when N > 1: for one image packing alone takes microseconds, less
+// than waking a thread team (which, on a loaded machine, can cost a scheduler slice); conv()
+// packs its input inside its own team instead.
 static void pack(std::uintptr_t x_p, std::uintptr_t thr_p, int n, int c, int h, int w, int cw,
                  int wp, bool nhwc, std::uintptr_t out_p, int threads) {
-  const float* x = reinterpret_cast<const float*>(x_p);
-  const float* thr = reinterpret_cast<const float*>(thr_p);
-  u64* out = reinterpret_cast<u64*>(out_p);
-  const int hp = h + 2;
+  const PackArgs p{reinterpret_cast<const float*>(x_p), reinterpret_cast<const float*>(thr_p), c, h,
+                   w, cw, wp, nhwc, reinterpret_cast<u64*>(out_p)};
   py::gil_scoped_release release;
-#pragma omp parallel for schedule(static) num_threads(n > 1 ? threads : 1) if (n > 1)
-  for (int i = 0; i < n; ++i) {
-    u64* oi = out + (long long)i * hp * wp * cw;
-    const float* xi = x + (long long)i * c * h * w;
-    for (int j = 0; j < cw; ++j) {
-      const int nbits = c - j * 64 < 64 ? c - j * 64 : 64;
-      const u64 real = nbits == 64 ? ~0ULL : ((1ULL << nbits) - 1);
-      for (int xx = 0; xx < wp; ++xx) {  // top and bottom border rows: +1
-        oi[(long long)xx * cw + j] = real;
-        oi[((long long)(hp - 1) * wp + xx) * cw + j] = real;
-      }
-      for (int y = 0; y < h; ++y) {
-        u64* row = oi + (long long)(y + 1) * wp * cw;
-        row[j] = real;
-        row[(long long)(wp - 1) * cw + j] = real;
-        if (nhwc) {
-          for (int xx = 0; xx < w; ++xx)
-            row[(long long)(xx + 1) * cw + j] = pack_pixel_nhwc(xi + ((long long)y * w + xx) * c, thr, c, j);
-          continue;
-        }
-        for (int x0 = 0; x0 < w; x0 += 16)
-          pack_words(xi, thr, c, h, w, j * 64, y, x0, w - x0 < 16 ? w - x0 : 16,
-                     row + (long long)(x0 + 1) * cw + j, cw);
-      }
+#pragma omp parallel num_threads(n > 1 ? threads : 1) if (n > 1)
+  pack_all(p, n);
+}
+
+static void conv(std::uintptr_t a_p, std::uintptr_t w_p, int n, int c, int cw, int hp, int wp,
+                 int cout, int ho, int wo, int stride, std::uintptr_t corr_p, int mode,
+                 std::uintptr_t a_scale_p, std::uintptr_t b_p, std::uintptr_t res_p,
+                 long long res_cs, float lo, float hi, std::uintptr_t out_p, std::uintptr_t pout_p,
+                 std::uintptr_t pthr_p, int pcw, std::uintptr_t x_p, std::uintptr_t thr_p,
+                 bool nhwc, int threads) {
+  const int groups = (cout + 7) / 8, gblocks = (groups + NGMAX - 1) / NGMAX;
+  Args s{reinterpret_cast<const u64*>(a_p), reinterpret_cast<const u64*>(w_p), c, cw, hp, wp,
+               cout, groups * 8, ho, wo, stride, mode, reinterpret_cast<const int*>(corr_p),
+               reinterpret_cast<const float*>(a_scale_p), reinterpret_cast<const float*>(b_p),
+               reinterpret_cast<const float*>(res_p), res_cs, lo, hi, reinterpret_cast<void*>(out_p),
+               reinterpret_cast<std::uint32_t*>(pout_p), reinterpret_cast<const float*>(pthr_p),
+               2 * pcw, nullptr, nullptr, nullptr};
+  std::vector<long long> lim;
+  std::vector<std::uint32_t> flip, keep;
+  if (mode == 2) {  // the folded thresholds as pop bounds (sb holds integer thresholds)
+    lim.resize(groups * 8);
+    flip.assign(gblocks, 0);
+    keep.assign(gblocks, 0);
+    for (int o = 0; o < groups * 8; ++o) {
+      lim[o] = 9LL * c - (long long)s.sb[o];
+      if (s.sa[o] < 0) flip[o / 32] |= 1u << (o % 32);
+      if (o < cout) keep[o / 32] |= 1u << (o % 32);
+    }
+    s.lim = lim.data();
+    s.flip = flip.data();
+    s.keep = keep.data();
+  }
+  // x_p != 0: pack the float input x [N][C][(Hp - 2) (Wp - 2)] (thresholds thr_p) into a_p first,
+  // rows split across the same team, so one team wake-up serves both
+  const PackArgs p{reinterpret_cast<const float*>(x_p), reinterpret_cast<const float*>(thr_p), c,
+                   hp - 2, wp - 2, cw, wp, nhwc, reinterpret_cast<u64*>(a_p)};
+  const long long rows = (long long)n * gblocks * ho;  // a task: one row of one channel block
+  py::gil_scoped_release release;
+#pragma omp parallel num_threads(threads)
+  {
+    if (x_p) pack_all(p, n);  // ends in a barrier: all of x packed before any tile
+    // channel blocks outermost: consecutive tasks share their weight blocks (L1); dynamic chunks
+    // so that a thread the scheduler pre-empts (a loaded machine) leaves its work to the other
+#pragma omp for schedule(dynamic, 2)
+    for (long long t = 0; t < rows; ++t) {
+      const int y = (int)(t % ho);
+      const int gb = (int)(t / ho % gblocks);
+      const int i = (int)(t / ((long long)ho * gblocks));
+      const int g0 = gb * NGMAX, ng = groups - g0 < NGMAX ? groups - g0 : NGMAX;
+      if (ng == NGMAX && cw == 4)  // C 193..256 in full 32-channel blocks: the benchmarked case
+        for (int x0 = 0; x0 < wo; x0 += PX) tile<NGMAX, 4>(s, i, g0, y, x0);
+      else
+        for (int x0 = 0; x0 < wo; x0 += PX) switch (ng) {
+            case 4: tile<4, 0>(s, i, g0, y, x0); break;
+            case 3: tile<3, 0>(s, i, g0, y, x0); break;
+            case 2: tile<2, 0>(s, i, g0, y, x0); break;
+            default: tile<1, 0>(s, i, g0, y, x0); break;
+          }
     }
   }
 }

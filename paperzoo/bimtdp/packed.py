@@ -116,6 +116,7 @@ class _Cpp:
     blocked_weights = True
     channels_last = True
     fused_pack = True  # the epilogue can write the output's sign bits packed
+    packs_input = True  # conv can pack its float input first, in the same thread team
 
     def __init__(self, module: Any) -> None:
         self.module = module
@@ -156,8 +157,17 @@ class _Cpp:
         pout: Tensor | None = None,
         pthr: Tensor | None = None,
         cout: int = 0,
+        source: tuple[Tensor, Tensor] | None = None,
     ) -> None:
+        """``source`` = (x, thresholds): pack the float input x into ``a`` first (as
+        :meth:`pack` would), inside the same call."""
         n, hp, wp, cw = a.shape
+        x, nhwc = None, False
+        if source is not None:
+            x = source[0]
+            nhwc = not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
+            if not nhwc:
+                x = x.contiguous()
         if out is not None:
             _, ho, wo, cout = out.shape
         else:  # packed output only: its shape gives Ho, Wo
@@ -188,6 +198,9 @@ class _Cpp:
             0 if pout is None else pout.data_ptr(),
             0 if pthr is None else pthr.data_ptr(),
             0 if pout is None else pout.shape[3],
+            0 if x is None else x.data_ptr(),
+            0 if source is None else source[1].data_ptr(),
+            nhwc,
             threads,
         )
 
@@ -267,14 +280,20 @@ def _zeros(n: int) -> Tensor:
     return torch.zeros(n)  # shared, read only: the default thresholds
 
 
-def _pack(mod: Any, x: Tensor, threshold: Tensor | None, threads: int | None,
-          out: Tensor | None) -> Tensor:  # fmt: skip
+def _pack_target(x: Tensor, threshold: Tensor | None, out: Tensor | None) -> tuple[Tensor, Tensor]:
+    """The thresholds and the (checked or new) packed buffer for packing x."""
     n, c, h, w = x.shape
     thr = _zeros(c) if threshold is None else threshold.float().contiguous()
     if out is None:
         out = torch.zeros(n, h + 2, w + 2, words(c), dtype=torch.int64)
     else:
         _check_packed(out, n, h, w, c, "out")
+    return thr, out
+
+
+def _pack(mod: Any, x: Tensor, threshold: Tensor | None, threads: int | None,
+          out: Tensor | None) -> Tensor:  # fmt: skip
+    thr, out = _pack_target(x, threshold, out)
     if not getattr(mod, "channels_last", False):
         x = x.contiguous()
     mod.pack(x, thr, out, threads or torch.get_num_threads())
@@ -391,6 +410,25 @@ class PackedConv3x3:
         :func:`packed_buffer` of O channels): in affine mode also write the output's bits
         (v ≥ ``pack_threshold``, default 0) packed, fused into the kernel's epilogue.
         """
+        return self._run(packed, h, w, mode, residual, threads, clamp, out, pack_out,
+                         pack_threshold, None)  # fmt: skip
+
+    def _run(
+        self,
+        packed: Tensor,
+        h: int,
+        w: int,
+        mode: str,
+        residual: Tensor | None,
+        threads: int | None,
+        clamp: tuple[float, float] | None,
+        out: Tensor | None,
+        pack_out: Tensor | None,
+        pack_threshold: Tensor | None,
+        source: tuple[Tensor, Tensor] | None,
+    ) -> Tensor:
+        """:meth:`run`; ``source`` = (x, thresholds): the C++ kernel packs x into ``packed``
+        first, in the same call."""
         n, hp, wp, cw = packed.shape
         if hp != h + 2 or cw != words(self.in_channels) or wp != w + 2:
             raise ValueError(
@@ -460,6 +498,7 @@ class PackedConv3x3:
             out,
             threads or torch.get_num_threads(),
             *extra,
+            **({} if source is None else {"source": source}),
         )
         if clamp is not None and not cl:
             out.clamp_(*clamp)
@@ -499,9 +538,15 @@ class PackedConv3x3:
             raise ValueError(f"x: expected [N, {self.in_channels}, H, W], got {tuple(x.shape)}")
         if x.dtype != torch.float32:
             raise TypeError(f"x: expected float32, got {x.dtype}")
-        packed = _pack(self._backend(), x, threshold, threads, pack_into)
-        return self.run(packed, x.shape[2], x.shape[3], mode, residual, threads, clamp, out,
-                        pack_out, pack_threshold)  # fmt: skip
+        mod = self._backend()
+        source = None
+        if getattr(mod, "packs_input", False):  # packing fused into the conv call
+            thr, packed = _pack_target(x, threshold, pack_into)
+            source = x, thr
+        else:
+            packed = _pack(mod, x, threshold, threads, pack_into)
+        return self._run(packed, x.shape[2], x.shape[3], mode, residual, threads, clamp, out,
+                         pack_out, pack_threshold, source)  # fmt: skip
 
 
 def fold_thresholds(a: Tensor, b: Tensor) -> Tensor:

@@ -12,6 +12,7 @@ from paperzoo.bimtdp.packed import (
     packed_buffer,
     packed_bytes_ratio,
     padding_correction,
+    words,
 )
 
 CASES = [(64, 8, 1, 9, 11), (70, 5, 1, 8, 8), (128, 16, 2, 7, 9), (130, 4, 2, 10, 6)]
@@ -271,3 +272,33 @@ def test_bad_fused_outputs_are_refused():
     buf = pack_activations(x)
     with pytest.raises(ValueError, match="must not be the input"):
         same.run(buf, 5, 5, "packed", pack_out=buf)
+
+
+def _pack_ref(x, tau):
+    """Pure torch packing: bit c % 64 of word c // 64 is x ≥ τ_c, +1 border in real channels."""
+    n, c, h, w = x.shape
+    bits = torch.ones(n, h + 2, w + 2, words(c) * 64, dtype=torch.int64)
+    bits[..., c:] = 0
+    bits[:, 1:-1, 1:-1, :c] = (x >= tau.view(1, -1, 1, 1)).permute(0, 2, 3, 1).to(torch.int64)
+    return (bits.view(n, h + 2, w + 2, -1, 64) << torch.arange(64)).sum(-1)
+
+
+@pytest.mark.filterwarnings("ignore:packed conv")
+@pytest.mark.parametrize("kernel", ["auto", "portable"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_packing_split_across_threads_matches_a_torch_reference(kernel, threads):
+    # 16-pixel packing tasks straddle rows (W 19 and 5), a partial last word (130 channels), 3
+    # images; standalone, fused into the conv call (NCHW and channels-last input), into a reused
+    # buffer whose old contents must all be overwritten
+    g = torch.Generator().manual_seed(11)
+    for h, w in ((5, 19), (7, 5)):
+        x = torch.randn(3, 130, h, w, generator=g)
+        tau = torch.randn(130, generator=g) * 0.2
+        want = _pack_ref(x, tau)
+        assert torch.equal(pack_activations(x, tau, kernel, threads), want)
+        conv = PackedConv3x3(torch.randn(40, 130, 3, 3, generator=g), kernel=kernel)
+        buf = torch.full_like(want, 12345)
+        for xin in (x, x.contiguous(memory_format=torch.channels_last)):
+            got = conv(xin, tau, mode="int", threads=threads, pack_into=buf)
+            assert torch.equal(buf, want)
+            assert torch.equal(got.double(), _ref(x - tau.view(1, -1, 1, 1), conv.sign_weight, 1))
