@@ -11,7 +11,14 @@ import math
 from paperzoo.core.experiments import ExperimentCall
 from paperzoo.core.registry import Measurement, Scale, Verdict, reproduction
 from paperzoo.navdiff.config import BEVConfig
-from paperzoo.navdiff.experiments import round_calls, rounds, setting, trained
+from paperzoo.navdiff.experiments import (
+    BIG_STEP_FACTOR,
+    round_calls,
+    rounds,
+    setting,
+    trained_planner,
+    training_calls,
+)
 
 #: seconds for the claims at quick scale from an empty cache on 2 free cores
 QUICK_BUDGET_S = 60
@@ -42,7 +49,7 @@ def _episodes(runs: list[Measurement], key: str) -> str:
 
 def _plan_value(seed: int, scale: Scale) -> list[ExperimentCall]:
     s = setting(scale)
-    calls = [trained.call(s, seed)]
+    calls = training_calls(s, seed)
     for sel in ("single", "vote", "value", "oracle"):
         calls += round_calls(s, seed, "diffusion", sel)
     return calls
@@ -94,7 +101,7 @@ def measure_value_selection(seed: int, scale: Scale) -> Measurement:
 def _plan_full(seed: int, scale: Scale) -> list[ExperimentCall]:
     s = setting(scale)
     return [
-        trained.call(s, seed),
+        *training_calls(s, seed),
         *round_calls(s, seed, "vi"),
         *round_calls(s, seed, "diffusion", "memory"),
         *round_calls(s, seed, "expert"),
@@ -146,7 +153,7 @@ def measure_full_vs_vi(seed: int, scale: Scale) -> Measurement:
 
 
 def _accuracy(s, seed: int) -> float:
-    return float(trained(s, seed)["planner_accuracy"])
+    return float(trained_planner(s, seed)["planner_accuracy"])
 
 
 # --- claim 3: success non-decreasing in N -----------------------------------------------------
@@ -154,7 +161,7 @@ def _accuracy(s, seed: int) -> float:
 
 def _plan_n(seed: int, scale: Scale) -> list[ExperimentCall]:
     s = setting(scale)
-    return [trained.call(s, seed)] + [
+    return training_calls(s, seed) + [
         c for n in N_VALUES for c in round_calls(s, seed, "diffusion", "memory", n)
     ]
 
@@ -214,7 +221,7 @@ def _big_rounds(scale: Scale) -> int:
 def _plan_big(seed: int, scale: Scale) -> list[ExperimentCall]:
     s, e, n = setting(scale), _big_episodes(scale), _big_rounds(scale)
     return [
-        trained.call(s, seed),
+        *training_calls(s, seed),
         *round_calls(s, seed, "diffusion", "memory", size=BIG, episodes=e, n_rounds=n),
         *round_calls(s, seed, "vi", size=BIG, episodes=e, n_rounds=n),
         *round_calls(s, seed, "expert", size=BIG, episodes=e, n_rounds=n),
@@ -228,7 +235,7 @@ def _big_criterion(runs: list[Measurement]) -> Verdict:
     spread = _sd(r, "big_full_success", "big_vi_success")
     n = int(r["big_full_episodes"])
     reason = (
-        f"on {BIG}×{BIG} mazes (trained on 15×15, max steps ×3): full method "
+        f"on {BIG}×{BIG} mazes (trained on 15×15, max steps ×{BIG_STEP_FACTOR}): full method "
         f"{_pm(r, 'big_full_success')}, CALVIN greedy {_pm(r, 'big_vi_success')} (gap "
         f"{gap:+.3f}); optimistic expert {_pm(r, 'big_expert_success')}; the same full method "
         f"on 15×15 {_pm(r, 'small_full_success')}; value iteration K = 120; {n} "
@@ -282,7 +289,7 @@ def _bev_rounds(scale: Scale) -> int:
 def _plan_bev(seed: int, scale: Scale) -> list[ExperimentCall]:
     s, n = setting(scale), _bev_rounds(scale)
     return [
-        trained.call(s, seed),
+        *training_calls(s, seed),
         *round_calls(s, seed, "diffusion", "memory", n_rounds=n),
         *round_calls(s, seed, "diffusion", "memory", bev=BEV, n_rounds=n),
     ]
@@ -338,7 +345,7 @@ def _guided_n(scale: Scale) -> bool:
 def _plan_guidance(seed: int, scale: Scale) -> list[ExperimentCall]:
     s = setting(scale)
     return [
-        trained.call(s, seed),
+        *training_calls(s, seed),
         *round_calls(s, seed, "diffusion", "value"),
         *round_calls(s, seed, "diffusion", "guided", 1),
         *(round_calls(s, seed, "diffusion", "guided") if _guided_n(scale) else []),

@@ -108,6 +108,7 @@ class Observables:
     phi_para: float
     phi_perp: float
     acp_dir: float
+    acp_pwave: float
     acp_0: float
     acp_para: float
     acp_perp: float
@@ -121,6 +122,8 @@ class Observables:
     a_t2_fake: float
     a_t1_true_ave: float
     a_t1_fake_ave: float
+    a_t1_true_pwave: float
+    a_t1_fake_pwave: float
 
     def as_dict(self) -> dict[str, float]:
         """Every field as ``{name: float}``."""
@@ -136,7 +139,8 @@ def observables(m: np.ndarray, m_bar: np.ndarray) -> Observables:
 
     A_CP = (Γ − Γ̄)/(Γ + Γ̄) with Γ the decay of the b-quark meson (the paper's B̄ channels);
     A_T-true = (A_T + Ā_T)/2, A_T-fake = (A_T − Ā_T)/2; the averaged variants divide the summed
-    (differenced) T-odd rates by Γ + Γ̄ (§2.6).
+    (differenced) T-odd rates by Γ + Γ̄ (§2.6). The ``_pwave`` variants use the P-wave rates
+    (M_00 + M_∥∥ + M_⊥⊥) in place of tr M: the observables of the ρφ component alone (§2.16).
     """
     rate, rate_bar = float(np.trace(m).real), float(np.trace(m_bar).real)
     avg = 0.5 * (m + m_bar * CP_PARITY[:, None] * CP_PARITY[None, :])
@@ -144,6 +148,10 @@ def observables(m: np.ndarray, m_bar: np.ndarray) -> Observables:
     t1, t2 = tpa_from_matrix(m)
     t1b, t2b = tpa_from_matrix(m_bar)
     total = rate + rate_bar
+    p_rate = float(sum(m[k, k].real for k in range(3)))
+    p_rate_bar = float(sum(m_bar[k, k].real for k in range(3)))
+    t1p = t1 * rate / p_rate if p_rate > 0 else 0.0
+    t1bp = t1b * rate_bar / p_rate_bar if p_rate_bar > 0 else 0.0
     return Observables(
         rate=rate,
         rate_bar=rate_bar,
@@ -154,6 +162,7 @@ def observables(m: np.ndarray, m_bar: np.ndarray) -> Observables:
         phi_para=float(np.angle(avg[1, 0])),
         phi_perp=float(np.angle(avg[2, 0])),
         acp_dir=_asym(rate, rate_bar),
+        acp_pwave=_asym(p_rate, p_rate_bar),
         acp_0=_asym(m[0, 0].real, m_bar[0, 0].real),
         acp_para=_asym(m[1, 1].real, m_bar[1, 1].real),
         acp_perp=_asym(m[2, 2].real, m_bar[2, 2].real),
@@ -167,6 +176,8 @@ def observables(m: np.ndarray, m_bar: np.ndarray) -> Observables:
         a_t2_fake=0.5 * (t2 - t2b),
         a_t1_true_ave=(t1 * rate + t1b * rate_bar) / total,
         a_t1_fake_ave=(t1 * rate - t1b * rate_bar) / total,
+        a_t1_true_pwave=0.5 * (t1p + t1bp),
+        a_t1_fake_pwave=0.5 * (t1p - t1bp),
     )
 
 

@@ -44,18 +44,28 @@ DYN = Annotated[
         ),
     ),
 ]
+SWAVE = Annotated[
+    bool,
+    typer.Option(
+        "--swave/--no-swave",
+        help="Add the f0(980) S-wave at naive factorisation (docs/pqcd.md §2.16); on by default.",
+    ),
+]
 
 #: (key, label, scale, unit) of the table rows
 ROWS = (
     ("br_two_body", "B(B → ρφ) two-body", 1e7, "×10⁻⁷"),
     ("br_extracted", "B(four-body) / [B(ρ→ππ)B(φ→K⁺K⁻)]", 1e7, "×10⁻⁷"),
     ("br_four_body", "B(B → (π π)(K⁺K⁻)) in windows", 1e7, "×10⁻⁷"),
+    ("f_swave", "S-wave fraction of the window rate", 1, ""),
+    ("br_phi_f0", "B(B → φ f0(→π⁺π⁻)) from the SV rate", 1e7, "×10⁻⁷"),
     ("f0", "f_0", 1, ""),
     ("f_para", "f_∥", 1, ""),
     ("f_perp", "f_⊥", 1, ""),
     ("phi_para", "φ_∥ [rad]", 1, ""),
     ("phi_perp", "φ_⊥ [rad]", 1, ""),
     ("acp_dir", "A_CP^dir", 100, "%"),
+    ("acp_pwave", "A_CP^dir (ρφ, P-wave rate)", 100, "%"),
     ("a_t1_true", "A_T-true^1", 100, "%"),
     ("a_t1_fake", "A_T-fake^1", 100, "%"),
     ("a_t2_true", "A_T-true^2", 100, "%"),
@@ -72,11 +82,21 @@ def _window(text: str, option: str) -> tuple[float, float]:
     return lo, hi
 
 
-def _setup(pipi: str, kk: str, inputs: Path | None, rho_w, phi_w, a2, dynamics: str = "B1"):
+def _setup(
+    pipi: str,
+    kk: str,
+    inputs: Path | None,
+    rho_w,
+    phi_w,
+    a2,
+    dynamics: str = "B1",
+    swave: bool = False,
+):
     cfg = FourBodyConfig(
         pipi_window=_window(pipi, "--pipi-window"),
         kk_window=_window(kk, "--kk-window"),
         dynamics=dynamics,
+        swave=swave,
     )
     inp = load_inputs(inputs)
     overrides = {
@@ -100,16 +120,24 @@ def observables_command(
     phi_width: PHI_W = None,
     a2_rho: A2 = None,
     dynamics: DYN = STAGE,
+    swave: SWAVE = True,
 ) -> None:
     """Table of every observable of one channel, errors from the input ranges."""
     try:
         ch = channel(channel_name)
-        cfg, inp = _setup(pipi_window, kk_window, inputs, rho_width, phi_width, a2_rho, dynamics)
+        cfg, inp = _setup(
+            pipi_window, kk_window, inputs, rho_width, phi_width, a2_rho, dynamics, swave
+        )
         values = observables_with_errors(ch.name, cfg, inp)
     except (ValueError, TypeError, KeyError, OSError) as err:
         _fail(err)
     table = Table(
-        "observable", "value", "−", "+", "unit", title=f"{ch.label} (stage {cfg.dynamics})"
+        "observable",
+        "value",
+        "−",
+        "+",
+        "unit",
+        title=f"{ch.label} (stage {cfg.dynamics}{' + S-wave' if cfg.swave else ''})",
     )
     for key, label, scale, unit in ROWS:
         v, lo, hi = values[key]

@@ -32,6 +32,8 @@ class FourBodyConfig:
     the longitudinal amplitude normalised to the kT-factorisation A_0(0), docs/pqcd.md §2.13) or
     ``"B3L"`` (B2 plus the LO non-factorisable longitudinal emission, §2.15) or ``"B3"`` (B3L
     plus the LO non-factorisable transverse emission, §2.15 (Q20)).
+    ``swave``: add the f0(980) S-wave amplitudes A_VS, A_SV in naive factorisation with the
+    Flatté lineshape (docs/pqcd.md §2.16); ``False`` leaves them zero (P-wave only).
     """
 
     pipi_window: tuple[float, float] = (0.28, 1.3)
@@ -41,6 +43,7 @@ class FourBodyConfig:
     width_scale: float = 1.0
     strong_phases: tuple[tuple[float, ...], ...] | None = None
     dynamics: str = "B1"
+    swave: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pipi_window", _window("pipi_window", self.pipi_window))
@@ -51,6 +54,8 @@ class FourBodyConfig:
                 raise ValueError(f"{name} must be an integer >= 2, got {n!r}")
         if not (math.isfinite(self.width_scale) and self.width_scale > 0):
             raise ValueError(f"width_scale must be finite and > 0, got {self.width_scale}")
+        if not isinstance(self.swave, bool):
+            raise ValueError(f"swave must be True or False, got {self.swave!r}")
         if self.dynamics not in DYNAMICS:
             raise ValueError(f"dynamics must be one of {DYNAMICS}, got {self.dynamics!r}")
         if self.strong_phases is not None:

@@ -53,9 +53,10 @@ def kt_longitudinal_observables(channel: str, scale: Scale) -> dict[str, float]:
 @experiment()
 def b3_observables(channel: str, scale: Scale) -> dict[str, float]:
     """As ``channel_observables`` at stage B3 (kT A_0(0) plus the LO non-factorisable emission in
-    all three helicities, docs/pqcd.md §2.15), plus the non-factorisable longitudinal amplitudes
-    (n_u, n_t relative to A_0^{LCSR}(0)) of the central inputs."""
-    cfg = grid_config(scale, dynamics="B3")
+    all three helicities, docs/pqcd.md §2.15) with the f0(980) S-wave in naive factorisation
+    (§2.16), plus the non-factorisable longitudinal amplitudes (n_u, n_t relative to
+    A_0^{LCSR}(0)) of the central inputs."""
+    cfg = grid_config(scale, dynamics="B3", swave=True)
     out: dict[str, float] = {}
     for key, (value, lo, hi) in observables_with_errors(channel, cfg).items():
         out |= {key: value, f"{key}_lo": lo, f"{key}_hi": hi}
@@ -74,10 +75,11 @@ def b3_observables(channel: str, scale: Scale) -> dict[str, float]:
 @experiment()
 def strong_phase_probe(seed: int, scale: Scale) -> dict[str, float]:
     """Observables of every channel with random extra strong phases (seeded) on each wave and
-    CKM term: single-CKM channels must keep A_CP = A_T-true = 0, two-CKM ones need not."""
+    CKM term (stage B1 with the S-wave of §2.16): single-CKM channels must keep
+    A_CP = A_T-true = 0, two-CKM ones need not."""
     rng = np.random.default_rng(seed)
     phases = tuple(tuple(row) for row in rng.uniform(-np.pi, np.pi, (2, 6)).tolist())
-    cfg = grid_config(scale, strong_phases=phases)
+    cfg = grid_config(scale, strong_phases=phases, swave=True)
     out: dict[str, float] = {}
     for name in CHANNELS:
         for key, value in evaluate(name, cfg).obs.as_dict().items():

@@ -39,6 +39,7 @@ __all__ = [
     "Channel",
     "ChannelResult",
     "Grid",
+    "SWave",
     "amplitude_grid",
     "channel",
     "check_inputs",
@@ -53,8 +54,21 @@ __all__ = [
 
 
 #: the stage of the dynamics the claims' amplitudes come from (docs/pqcd.md §4): B3 is partial
-#: (LO non-factorisable emission in all three helicities; no S-wave)
+#: (LO non-factorisable emission in all three P-wave helicities; the f0(980) S-wave in naive
+#: factorisation, §2.16)
 STAGE = "B3"
+
+
+@dataclass(frozen=True)
+class SWave:
+    """One f0(980) S-wave term (§2.16, Q21): a vector meson emitted, the f0 the recoil."""
+
+    wave: int  # 3 (VS: ππ from the ρ, K⁺K⁻ from the f0) or 4 (SV: π⁺π⁻ from the f0, φ)
+    emitted: str  # rho or phi: the emitted vector meson (decay constant, pair mass)
+    content: str  # "ss" (cos θ) or "dd" (sin θ/√2): the f0 component that takes the spectator
+    flavour: float  # isospin factor of the emitted meson (1/√2 for a ρ0)
+    tree: str  # expression of the λ_u coefficient
+    penguin: str  # expression of the λ_t coefficient
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,7 @@ class Channel:
     penguin: str  # expression of the penguin coefficient (λ_t)
     nf_tree: str = "0"  # non-factorisable coefficients of (M̂^LL, M̂^LR) for λ_u (§2.15)
     nf_penguin: str = "0"  # the same for λ_t
+    swaves: tuple[SWave, ...] = ()  # the f0(980) S-wave terms (§2.16)
 
     def coefficients(self, a: Mapping[str, float]) -> tuple[float, float]:
         """(c_u, c_t): coefficients of λ_u and λ_t (§2.9)."""
@@ -88,6 +103,9 @@ _COEFF = {
     "a2": lambda a: a["a2"],
     "-3/2(a7+a9)": lambda a: -1.5 * (a["a7"] + a["a9"]),
     "-(a3+a5-(a7+a9)/2)": lambda a: -(a["a3"] + a["a5"] - 0.5 * (a["a7"] + a["a9"])),
+    "-(a3+a4+a5-(a7+a9+a10)/2)": lambda a: (
+        -(a["a3"] + a["a4"] + a["a5"] - 0.5 * (a["a7"] + a["a9"] + a["a10"]))
+    ),
 }
 
 #: non-factorisable emission (Q19): the colour-crossed operator of each a_i = C_i + C_j/N_c
@@ -99,13 +117,22 @@ _NF_COEFF = {
 }
 
 _SQRT_HALF = 1 / math.sqrt(2)
+#: S-wave terms (Q21): B̄s → ρ0 f0 (ρ0 emitted, the f0's ss̄ recoils: the ρ0φ couplings) and
+#: B̄s → φ f0 (φ from b → s ss̄, the f0's ss̄ recoils); B̄0 → φ f0 (the f0's dd̄ recoils); the
+#: scalar-emission terms (the f0 from the (S − P)(S + P) operators) are not built
+_BS_SWAVES = (
+    SWave(3, "rho", "ss", _SQRT_HALF, "a2", "-3/2(a7+a9)"),
+    SWave(4, "phi", "ss", 1.0, "0", "-(a3+a4+a5-(a7+a9+a10)/2)"),
+)
+_B0_SWAVES = (SWave(4, "phi", "dd", 1.0, "0", "-(a3+a5-(a7+a9)/2)"),)
 CHANNELS = {
     c.name: c
     for c in (
         Channel("Bs_rho0phi", "B̄s → ρ0 φ", "Bs", "s", "rho", "Bs_phi", _SQRT_HALF,
-                ("m_pi", "m_pi"), "a2", "-3/2(a7+a9)", "C2", "-3/2(C10,C8)"),
+                ("m_pi", "m_pi"), "a2", "-3/2(a7+a9)", "C2", "-3/2(C10,C8)", _BS_SWAVES),
         Channel("B0_rho0phi", "B̄0 → ρ0 φ", "B0", "d", "phi", "B_rho", -_SQRT_HALF,
-                ("m_pi", "m_pi"), "0", "-(a3+a5-(a7+a9)/2)", "0", "-(C4-C10/2,C6-C8/2)"),
+                ("m_pi", "m_pi"), "0", "-(a3+a5-(a7+a9)/2)", "0", "-(C4-C10/2,C6-C8/2)",
+                _B0_SWAVES),
         Channel("Bm_rhomphi", "B− → ρ− φ", "Bp", "d", "phi", "B_rho", 1.0,
                 ("m_pi", "m_pi0"), "0", "-(a3+a5-(a7+a9)/2)", "0",
                 "-(C4-C10/2,C6-C8/2)"),
@@ -145,6 +172,11 @@ def check_inputs(inp: Mapping[str, float]) -> None:
     for name in ("w_rho", "w_phi", "m_rho", "m_phi", "f_rho", "f_phi", "f0_g_pipi", "r_BW"):
         if not (math.isfinite(inp[name]) and inp[name] > 0):
             raise ValueError(f"input {name} must be finite and > 0, got {inp[name]}")
+    for name in ("f0_mass", "f0_g_KK_ratio", "f0_F1_0"):
+        if not (math.isfinite(inp[name]) and inp[name] >= 0):
+            raise ValueError(f"input {name} must be finite and >= 0, got {inp[name]}")
+    if not 0 <= inp["f0_mixing_deg"] <= 180:
+        raise ValueError(f"input f0_mixing_deg must lie in [0, 180], got {inp['f0_mixing_deg']}")
     for name in ("B_rho_pipi", "B_phi_KK"):
         if not 0 < inp[name] <= 1:
             raise ValueError(
@@ -189,6 +221,39 @@ def _lineshapes(
     d2 = ls.rbw_denominator(s2, mp, gp, m["m_K"], m["m_K"], r)
     g2 = ls.p_wave_width(s2, mp, gp, m["m_K"], m["m_K"], r) * inp["B_phi_KK"]
     return ls.resonance_amplitude(w1, d1, mr, g1), ls.resonance_amplitude(w2, d2, mp, g2)
+
+
+def _wave_lineshapes(
+    ch: Channel, w1: np.ndarray, w2: np.ndarray, inp: Mapping[str, float], scale: float
+) -> np.ndarray:
+    """[N, 6]: L_ρL_φ for the P-wave, L_ρF_KK (VS), F_ππL_φ (SV), F_ππF_KK (SS), F the Flatté
+    f0(980) lineshape in π⁺π⁻ or K⁺K⁻ (§2.3 (Q5), §2.16); ``scale`` acts on Γ_ρ, Γ_φ only."""
+    m = _masses(ch, inp)
+    l1, l2 = _lineshapes(ch, w1, w2, inp, scale)
+    flatte = (inp["f0_mass"], inp["f0_g_pipi"], inp["f0_g_pipi"] * inp["f0_g_KK_ratio"])
+    f1 = ls.s_wave_amplitude(w1, *flatte, m["m_a"], m["m_K"], "pipi")
+    f2 = ls.s_wave_amplitude(w2, *flatte, m["m_a"], m["m_K"], "KK")
+    return np.stack([l1 * l2, l1 * l2, l1 * l2, l1 * f2, f1 * l2, f1 * f2], axis=-1)
+
+
+def _swave_terms(
+    ch: Channel, w1: np.ndarray, w2: np.ndarray, inp: Mapping[str, float]
+) -> np.ndarray:
+    """[2, N, 6] S-wave strong parts before lineshapes (§2.16, Q21):
+    H_S = (G_F/√2) c_j · flavour · f_V λ^{1/2}(m_B², x², y²) F_1^{B→f0}(0) κ, x the emitted
+    vector's pair mass, y the f0's, κ = cos θ (ss̄) or sin θ/√2 (dd̄); P-wave columns zero."""
+    a = effective_coefficients(inp)
+    m_b = inp[f"m_{ch.parent}"]
+    theta = math.radians(inp["f0_mixing_deg"])
+    kappa = {"ss": math.cos(theta), "dd": math.sin(theta) / math.sqrt(2)}
+    out = np.zeros((2, np.size(w1), 6), dtype=complex)
+    for sw in ch.swaves:
+        x, y = (w1, w2) if sw.emitted == "rho" else (w2, w1)
+        h = inp[f"f_{sw.emitted}"] * 2 * m_b * pair_momentum(m_b, x, y) * inp["f0_F1_0"]
+        pre = inp["G_F"] / math.sqrt(2) * sw.flavour * kappa[sw.content]
+        for j, expr in enumerate((sw.tree, sw.penguin)):
+            out[j, :, sw.wave] = pre * _COEFF[expr](a) * h
+    return out
 
 
 #: grid of the kT integral inside the amplitudes (within 0.2 % of 32² × 40², §2.13)
@@ -283,7 +348,8 @@ def _strong_terms(
     inp: Mapping[str, float],
     cfg: FourBodyConfig | None = None,
 ) -> np.ndarray:
-    """(G_F/√2) c_j H_k(ω1, ω2) · flavour: [2, N, 6] before lineshapes (S-waves zero at B1–B3).
+    """(G_F/√2) c_j H_k(ω1, ω2) · flavour: [2, N, 6] before lineshapes (S-waves of §2.16 with
+    ``cfg.swave``, zero otherwise).
     With ``cfg``'s dynamics B2 the longitudinal amplitude of λ_j is c_j H_0 A_0^{kT}/A_0^{LCSR}
     (§2.13); at B3L and B3 (c_j A_0^{kT} + Σ C M̂)H_0/A_0^{LCSR}, at B3 also the transverse
     H_± of (Q20) (§2.15)."""
@@ -307,6 +373,8 @@ def _strong_terms(
             hm = (c + nf_t[j][1]) * h_minus
             out[j, ..., 1] = pre * (hp + hm) / math.sqrt(2)
             out[j, ..., 2] = pre * (hp - hm) / math.sqrt(2)
+    if cfg.swave:
+        out = out + _swave_terms(ch, w1, w2, inp)
     return out
 
 
@@ -315,12 +383,23 @@ def _weak(ch: Channel, inp: Mapping[str, float]) -> np.ndarray:
     return np.array(weak_factors(v, ch.q), dtype=complex)
 
 
+def _pipi_rule(cfg: FourBodyConfig, inp: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The m_ππ rule of §2.7; with the S-wave, two panels split at the f0's K⁺K⁻ cusp 2m_K
+    (n_ππ/2 points each) when the window spans it (§2.16)."""
+    lo, hi = cfg.pipi_window
+    peak = (inp["m_rho"], inp["w_rho"] * cfg.width_scale)
+    cusp = 2 * inp["m_K"]
+    if not (cfg.swave and lo < cusp < hi):
+        return peaked_gauss_legendre(lo, hi, cfg.n_pipi, *peak)
+    n = cfg.n_pipi // 2
+    a, b = peaked_gauss_legendre(lo, cusp, n, *peak), peaked_gauss_legendre(cusp, hi, n, *peak)
+    return np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]])
+
+
 def amplitude_grid(ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float]) -> Grid:
     """Amplitudes on the tensor Gauss–Legendre grid of the two windows (§2.4, §2.7)."""
     _check_windows(ch, cfg, inp)
-    x1, v1 = peaked_gauss_legendre(
-        *cfg.pipi_window, cfg.n_pipi, inp["m_rho"], inp["w_rho"] * cfg.width_scale
-    )
+    x1, v1 = _pipi_rule(cfg, inp)
     x2, v2 = peaked_gauss_legendre(
         *cfg.kk_window, cfg.n_kk, inp["m_phi"], inp["w_phi"] * cfg.width_scale
     )
@@ -328,9 +407,8 @@ def amplitude_grid(ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float]) -
     wts = np.outer(v1, v2).ravel()
     m_b = inp[f"m_{ch.parent}"]
     wts = wts * pair_momentum(m_b, w1, w2) / (8 * math.pi * m_b**2)
-    l1, l2 = _lineshapes(ch, w1, w2, inp, cfg.width_scale)
     terms = _strong_terms(ch, w1, w2, inp, cfg)
-    terms = terms * (l1 * l2)[None, :, None]
+    terms = terms * _wave_lineshapes(ch, w1, w2, inp, cfg.width_scale)[None]
     if cfg.strong_phases is not None:
         terms = terms * np.exp(1j * np.asarray(cfg.strong_phases))[:, None, :]
     return Grid(w1, w2, wts, terms, _weak(ch, inp))
@@ -342,9 +420,8 @@ def point_amplitudes(
     """√(k(ω1, ω2)/(8π m_B²)) A_k(ω1, ω2) [6] at one point (or Ā_k with ``bar``): the
     integrand of the interference matrix one point at a time, for the nquad baseline (§2.7)."""
     x1, x2 = np.array([w1], dtype=float), np.array([w2], dtype=float)
-    l1, l2 = _lineshapes(ch, x1, x2, inp, cfg.width_scale)
     terms = _strong_terms(ch, x1, x2, inp, cfg)
-    terms = terms * (l1 * l2)[None, :, None]
+    terms = terms * _wave_lineshapes(ch, x1, x2, inp, cfg.width_scale)[None]
     if cfg.strong_phases is not None:
         terms = terms * np.exp(1j * np.asarray(cfg.strong_phases))[:, None, :]
     weak = _weak(ch, inp)
@@ -356,9 +433,11 @@ def point_amplitudes(
 def two_body_rate(
     ch: Channel, inp: Mapping[str, float], cfg: FourBodyConfig | None = None
 ) -> float:
-    """Γ(B̄ → ρ φ) at the pole masses, CP-averaged [GeV], with ``cfg``'s dynamics (§2.9)."""
+    """Γ(B̄ → ρ φ) at the pole masses, CP-averaged [GeV], with ``cfg``'s dynamics (§2.9);
+    P-wave only (the S-wave of §2.16 is not part of ρφ)."""
     mr, mp = np.array([inp["m_rho"]]), np.array([inp["m_phi"]])
     terms = _strong_terms(ch, mr, mp, inp, cfg)
+    terms[..., 3:] = 0.0
     m_b = inp[f"m_{ch.parent}"]
     k = float(pair_momentum(m_b, mr, mp)[0])
     weak = _weak(ch, inp)
@@ -376,6 +455,10 @@ class ChannelResult:
     br_four_body: float  # B(B → (π⁺π⁻)(K⁺K⁻)) in the windows
     br_extracted: float  # br_four_body / [B(ρ → ππ) B(φ → K⁺K⁻)]
     br_two_body: float  # B(B → ρ φ) at the pole masses
+    br_vs: float = 0.0  # the VS, SV, SS parts of br_four_body (§2.16)
+    br_sv: float = 0.0
+    br_ss: float = 0.0
+    br_phi_f0: float = 0.0  # br_sv / [B(φ → K⁺K⁻) × φ window fraction]: B(B → φ f0, f0 → π⁺π⁻)
 
     def as_dict(self) -> dict[str, float]:
         """Flat ``{name: float}``."""
@@ -383,6 +466,10 @@ class ChannelResult:
             "br_four_body": self.br_four_body,
             "br_extracted": self.br_extracted,
             "br_two_body": self.br_two_body,
+            "br_vs": self.br_vs,
+            "br_sv": self.br_sv,
+            "br_ss": self.br_ss,
+            "br_phi_f0": self.br_phi_f0,
         }
 
 
@@ -402,15 +489,22 @@ def evaluate(
     ch = channel(name)
     cfg = cfg or FourBodyConfig()
     inp = load_inputs() if inp is None else inp
-    obs = observables(*interference_matrices(name, cfg, inp))
+    m, m_bar = interference_matrices(name, cfg, inp)
+    obs = observables(m, m_bar)
     tau = inp[f"tau_{ch.parent}"] / inp["hbar"]
     br4 = 0.5 * (obs.rate + obs.rate_bar) * tau
+    br_s = 0.5 * (np.diag(m).real + np.diag(m_bar).real)[3:] * tau
+    phi_fraction = window_fraction(ch, cfg, inp)[1] if br_s[1] > 0 else 1.0
     return ChannelResult(
         channel=name,
         obs=obs,
         br_four_body=br4,
         br_extracted=br4 / (inp["B_rho_pipi"] * inp["B_phi_KK"]),
         br_two_body=two_body_rate(ch, inp, cfg) * tau,
+        br_vs=float(br_s[0]),
+        br_sv=float(br_s[1]),
+        br_ss=float(br_s[2]),
+        br_phi_f0=float(br_s[1] / (inp["B_phi_KK"] * phi_fraction)),
     )
 
 

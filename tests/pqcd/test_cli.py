@@ -15,7 +15,16 @@ runner = CliRunner()
 def test_observables_table_with_errors():
     result = runner.invoke(app, ["observables", "--channel", "B0_rho0phi"])
     assert result.exit_code == 0, result.output
-    assert "B̄0 → ρ0 φ (stage B3)" in result.output and "f_0" in result.output
+    assert "B̄0 → ρ0 φ (stage B3 + S-wave)" in result.output and "f_0" in result.output
+
+
+def test_observables_without_s_wave():
+    """``--no-swave`` gives the P-wave-only table: the S-wave fraction row reads 0."""
+    result = runner.invoke(app, ["observables", "--no-swave", "--dynamics", "B1"])
+    assert result.exit_code == 0, result.output
+    assert "(stage B1)" in result.output
+    row = next(line for line in result.output.splitlines() if "S-wave fraction" in line)
+    assert row.split("│")[2].strip() == "0"
 
 
 def test_formfactor_prints_the_kt_form_factors_and_the_b3_amplitudes():
