@@ -1,0 +1,182 @@
+"""The f0(980) S-wave (docs/pqcd.md §2.16): off reproduces the P-wave numbers exactly, on it only
+adds S-wave rows of M, drops out of the T-odd sign counts and of the angle-integrated interference,
+keeps the single-CKM channels CP-symmetric; Flatté normalisation and grid convergence."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from paperzoo.pqcd import fourbody as fb
+from paperzoo.pqcd import lineshapes as ls
+from paperzoo.pqcd.angular import ANGULAR_NORM, angular_functions
+from paperzoo.pqcd.config import FourBodyConfig
+from paperzoo.pqcd.data import load_inputs
+from paperzoo.pqcd.kinematics import gauss_legendre, peaked_gauss_legendre
+
+CFG = FourBodyConfig(n_pipi=32, n_kk=24)
+
+
+@pytest.fixture(scope="module")
+def inp():
+    return load_inputs()
+
+
+def test_swave_off_is_the_p_wave_result(inp):
+    """``swave=False`` (the default) gives zero S-wave rows; with it on the P-wave block of M and
+    M̄, f_L, the two-body rate and the ``_pwave`` observables are unchanged bit for bit on the same
+    grid (a ππ window below the 2m_K cusp, where the rule is not split) and within 1e-3 with the
+    split rule of the default window."""
+    below = replace(CFG, pipi_window=(0.28, 0.95))
+    for name in fb.CHANNELS:
+        m_off, mb_off = fb.interference_matrices(name, below, inp)
+        assert np.all(m_off[3:] == 0) and np.all(mb_off[:, 3:] == 0)
+        m_on, mb_on = fb.interference_matrices(name, replace(below, swave=True), inp)
+        assert np.array_equal(m_on[:3, :3], m_off[:3, :3])
+        assert np.array_equal(mb_on[:3, :3], mb_off[:3, :3])
+        split, _ = fb.interference_matrices(name, replace(CFG, swave=True), inp)
+        full, _ = fb.interference_matrices(name, CFG, inp)
+        assert np.allclose(split[:3, :3], full[:3, :3], rtol=0, atol=1e-3 * abs(full[0, 0]))
+        off = fb.evaluate(name, below, inp).as_dict()
+        on = fb.evaluate(name, replace(below, swave=True), inp).as_dict()
+        for key in ("f0", "f_para", "f_perp", "phi_perp", "br_two_body", "acp_0"):
+            assert on[key] == off[key]
+        assert on["acp_pwave"] == off["acp_dir"]
+        assert on["a_t1_true_pwave"] == pytest.approx(off["a_t1_true"], abs=1e-15)
+        assert on["a_t1_fake_pwave"] == pytest.approx(off["a_t1_fake"], abs=1e-15)
+
+
+def test_which_s_waves_exist(inp):
+    """Bs: VS (ρ0 f0) and SV (φ f0), no SS; B0: SV only (φ f0, the f0's dd̄); B−: none (no f0
+    in π−π0); the S-wave share of the window rate is f_swave, and the window rate grows by it."""
+    cfg = replace(CFG, swave=True)
+    diag = {n: np.diag(fb.interference_matrices(n, cfg, inp)[0]).real for n in fb.CHANNELS}
+    assert diag["Bs_rho0phi"][3] > 0 and diag["Bs_rho0phi"][4] > 0
+    assert diag["Bs_rho0phi"][5] == 0 and np.all(diag["Bm_rhomphi"][3:] == 0)
+    assert diag["B0_rho0phi"][3] == 0 and diag["B0_rho0phi"][4] > 0
+    below = replace(CFG, pipi_window=(0.28, 0.95))
+    on = fb.evaluate("Bs_rho0phi", replace(below, swave=True), inp)
+    off = fb.evaluate("Bs_rho0phi", below, inp)
+    diag["Bs_rho0phi"] = np.diag(
+        fb.interference_matrices("Bs_rho0phi", replace(below, swave=True), inp)[0]
+    ).real
+    share = diag["Bs_rho0phi"][3:].sum() / diag["Bs_rho0phi"].sum()
+    assert on.obs.f_swave == pytest.approx(share, rel=0.05)
+    assert on.br_four_body * (1 - on.obs.f_swave) == pytest.approx(off.br_four_body, rel=1e-12)
+
+
+def test_single_ckm_channels_stay_cp_symmetric_with_s_wave(inp):
+    """One CKM factor (B0, B− → ρφ, and their S-wave) keeps A_CP = A_T-true = 0 exactly, also
+    with random strong phases on every wave; the S-wave dilutes the two-CKM A_CP of Bs."""
+    rng = np.random.default_rng(3)
+    phases = tuple(tuple(r) for r in rng.uniform(-np.pi, np.pi, (2, 6)).tolist())
+    for cfg in (
+        replace(CFG, swave=True, dynamics="B3"),
+        replace(CFG, swave=True, strong_phases=phases),
+    ):
+        for name in ("B0_rho0phi", "Bm_rhomphi"):
+            o = fb.evaluate(name, cfg, inp).obs
+            for v in (o.acp_dir, o.acp_pwave, o.a_t1_true, o.a_t2_true, o.a_t1_true_pwave):
+                assert abs(v) < 1e-12
+    o = fb.evaluate("Bs_rho0phi", replace(CFG, swave=True, dynamics="B3"), inp).obs
+    # the S-wave has no CP asymmetry of its own: it dilutes A_CP by its share of the rate
+    assert o.acp_dir == pytest.approx(o.acp_pwave * (1 - o.f_swave), rel=1e-9)
+
+
+def _angular_rule(n: int = 8):
+    """Product Gauss–Legendre in (cos θ1, cos θ2, φ) split at cos θ = 0 and φ = π/2, π, 3π/2, so
+    the sign functions of the T-odd counts are integrated exactly (the integrand is smooth on
+    each panel)."""
+    c, wc = (
+        np.concatenate(v)
+        for v in zip(gauss_legendre(-1, 0, n), gauss_legendre(0, 1, n), strict=True)
+    )
+    panels = [gauss_legendre(k * math.pi / 2, (k + 1) * math.pi / 2, n) for k in range(4)]
+    p, wp = (np.concatenate(v) for v in zip(*panels, strict=True))
+    c1, c2, ph = np.meshgrid(c, c, p, indexing="ij")
+    return c1, c2, ph, np.einsum("i,j,k->ijk", wc, wc, wp)
+
+
+def test_s_wave_drops_out_of_tpa_counts_and_angular_integral():
+    """Adding S-wave amplitudes leaves the T-odd sign counts of A_T^1 (c1c2 sinφ) and A_T^2
+    (sin 2φ) unchanged, and their interference with the P-wave integrates to zero over the angles:
+    ∫|A|² dΩ = (8π/9) Σ|A_k|² with the S-wave in."""
+    rng = np.random.default_rng(7)
+    a = rng.normal(size=6) + 1j * rng.normal(size=6)
+    p_only = a.copy()
+    p_only[3:] = 0
+    c1, c2, ph, w = _angular_rule()
+    g = angular_functions(c1, c2, ph)
+    rate = {k: np.abs(g @ v) ** 2 for k, v in (("full", a), ("p", p_only))}
+    assert np.sum(w * rate["full"]) == pytest.approx(
+        ANGULAR_NORM * np.sum(np.abs(a) ** 2), rel=1e-12
+    )
+    for sign in (np.sign(c1 * c2 * np.sin(ph)), np.sign(np.sin(2 * ph))):
+        full, p = np.sum(w * sign * rate["full"]), np.sum(w * sign * rate["p"])
+        assert full == pytest.approx(p, rel=1e-12, abs=1e-12)
+        assert abs(p) > 1e-3  # the count is not trivially zero
+
+
+def test_flatte_normalisation(inp):
+    """With the couplings × 1e-3 the f0 is narrow below the KK̄ threshold: ∫|F_π⁺π⁻|² dω = 2/3
+    (the π⁺π⁻ share of ππ) within 1 %; the physical K⁺K⁻ lineshape is zero below threshold."""
+    m, g, m_pi, m_k = inp["f0_mass"], inp["f0_g_pipi"] * 1e-3, inp["m_pi"], inp["m_K"]
+    g_kk = g * inp["f0_g_KK_ratio"]
+    width = g * math.sqrt(1 - 4 * m_pi**2 / m**2)
+    w, wt = peaked_gauss_legendre(0.9, 0.985, 400, m, width)
+    f = ls.s_wave_amplitude(w, m, g, g_kk, m_pi, m_k, "pipi")
+    assert np.sum(wt * np.abs(f) ** 2) == pytest.approx(2 / 3, rel=0.01)
+    below = ls.s_wave_amplitude(np.array([0.95, 0.98]), m, 0.165, 0.69, m_pi, m_k, "KK")
+    assert np.all(below == 0)
+
+
+def test_s_wave_grid_convergence(inp):
+    """Doubling the mass grid moves the S-wave fraction of Bs → ρ0φ by < 1 %."""
+    coarse = FourBodyConfig(swave=True)
+    fine = FourBodyConfig(n_pipi=128, n_kk=96, swave=True)
+    a = fb.evaluate("Bs_rho0phi", coarse, inp).obs.f_swave
+    b = fb.evaluate("Bs_rho0phi", fine, inp).obs.f_swave
+    assert a > 0.05 and abs(a / b - 1) < 0.01
+
+
+def test_swave_bad_input(inp):
+    """A non-bool ``swave`` and an unphysical mixing angle or form factor are refused."""
+    with pytest.raises(ValueError, match="swave must be True or False"):
+        FourBodyConfig(swave=1)
+    with pytest.raises(ValueError, match="f0_mixing_deg"):
+        fb.evaluate("Bs_rho0phi", CFG, inp.with_values(f0_mixing_deg=200.0))
+    with pytest.raises(ValueError, match="f0_F1_0"):
+        fb.evaluate("Bs_rho0phi", CFG, inp.with_values(f0_F1_0=-0.1))
+
+
+def test_s_wave_rate_bookkeeping_and_quasi_two_body_link(inp):
+    """br_vs + br_sv + br_ss is the S-wave share of the window rate; the SV rate of Bs divided by
+    B(φ → K⁺K⁻) × φ window fraction × ∫_window |F_π⁺π⁻|² is the two-body Γ(B̄s → φ f0) of (Q21)
+    at m_f0 within 3 % (the f0 is broad, so p_c varies across it)."""
+    cfg = FourBodyConfig(swave=True)
+    r = fb.evaluate("Bs_rho0phi", cfg, inp)
+    s_sum = r.br_vs + r.br_sv + r.br_ss
+    assert s_sum == pytest.approx(r.obs.f_swave * r.br_four_body, rel=1e-12)
+    ch = fb.channel("Bs_rho0phi")
+    w, wt = fb._pipi_rule(cfg, inp)
+    f = ls.s_wave_amplitude(
+        w,
+        inp["f0_mass"],
+        inp["f0_g_pipi"],
+        inp["f0_g_pipi"] * inp["f0_g_KK_ratio"],
+        inp["m_pi"],
+        inp["m_K"],
+        "pipi",
+    )
+    flatte_share = float(np.sum(wt * np.abs(f) ** 2))
+    terms = fb._swave_terms(ch, np.array([inp["f0_mass"]]), np.array([inp["m_phi"]]), inp)
+    lam_t = fb._weak(ch, inp)[1]
+    m_b = inp["m_Bs"]
+    p = float(fb.pair_momentum(m_b, np.array([inp["f0_mass"]]), np.array([inp["m_phi"]]))[0])
+    gamma = p / (8 * math.pi * m_b**2) * abs(lam_t * terms[1, 0, 4]) ** 2
+    two_body = gamma * inp["tau_Bs"] / inp["hbar"]
+    assert terms[0, 0, 4] == 0  # φ f0 has no λ_u term at this order
+    assert r.br_phi_f0 / flatte_share == pytest.approx(two_body, rel=0.03)
