@@ -54,6 +54,10 @@ def _reduce(split: Split, cfg: PruMergeConfig, grid: tuple[int, int]) -> Reduced
 
 
 def _baseline(name: str, split: Split, budget: Tensor, seed: int) -> ReducedTokens:
+    """Baseline ``name`` at PruMerge's per-image token counts. Those count PruMerge's pooled token,
+    so they reach N + 1 when every token is kept (PruMerge+ at a small stride); a baseline then
+    keeps all N."""
+    budget = budget.clamp(max=split.tokens.shape[1])
     cls = BASELINES[name]
     reducer = cls(budget, seed=seed) if cls is RandomK else cls(budget)
     return reducer(split.tokens, split.attention, split.keys)

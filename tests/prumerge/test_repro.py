@@ -96,3 +96,19 @@ def test_full_scale_encodes_whole_splits_and_quick_a_fixed_subset():
     n_train, n_test = split_sizes(Scale.QUICK)
     assert 0 < n_test < n_train < 54_000  # fewer than the 54k training items
     assert split_sizes(Scale.SMOKE) == (256, 256)
+
+
+@pytest.mark.parametrize("name", ["random_k", "cls_topk", "tome"])
+def test_baselines_match_a_budget_that_counts_prumerges_pooled_token(name):
+    """PruMerge+ keeping all N tokens reports N + 1 (its pooled token): the baseline keeps all N."""
+    import torch
+
+    from paperzoo.prumerge.data import Split
+    from paperzoo.prumerge.experiments import _baseline
+
+    g = torch.Generator().manual_seed(0)
+    b, n, d = 3, 16, 8
+    x = torch.randn(b, n, d, generator=g)
+    split = Split(x, torch.rand(b, n, generator=g), x.clone(), torch.zeros(b), torch.ones(b, n) > 0)
+    r = _baseline(name, split, torch.tensor([n + 1, n, 5]), seed=0)
+    assert r.lengths().tolist() == [n, n, 5]
