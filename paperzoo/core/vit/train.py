@@ -100,8 +100,8 @@ class ViTTrainSpec:
 # distillation from a CNN teacher trained here (82.1 % test accuracy on its own); the plain ViT of
 # the same size with none of these reached 74.6 % test accuracy in 8 epochs
 FULL_SPEC = ViTTrainSpec(
-    model=ViTConfig(stem=32), epochs=10, flip=0.5, shift=2, ema=0.999, distill=TeacherSpec(epochs=4),
-    distill_alpha=0.7, distill_tau=2.0,
+    model=ViTConfig(stem=32), epochs=10, flip=0.5, shift=2, ema=0.999,
+    distill=TeacherSpec(epochs=4), distill_alpha=0.7, distill_tau=2.0,
 )  # fmt: skip
 QUICK_SPEC = ViTTrainSpec(epochs=3, train_limit=30000)
 # bundled fallback when Fashion-MNIST is not installed: scikit-learn's digits, same pasting
