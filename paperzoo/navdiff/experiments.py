@@ -150,18 +150,21 @@ def trained_models(s: Setting, seed: int) -> tuple[QMDPPlanner, DiffusionPolicy,
     policy.load_state_dict(d_state["policy"])
     d_loss = d_state["diffusion_loss"]
     n = max(len(d_loss) // 10, 1)
+    planner, accuracy = _planner(s, seed)
     info = {
-        "planner_accuracy": float(trained_planner(s, seed)["planner_accuracy"]),
+        "planner_accuracy": accuracy,
         "diffusion_loss_first": float(d_loss[:n].mean()),
         "diffusion_loss_last": float(d_loss[-n:].mean()),
     }
-    return _planner(s, seed), policy.eval(), info
+    return planner, policy.eval(), info
 
 
-def _planner(s: Setting, seed: int) -> QMDPPlanner:
+def _planner(s: Setting, seed: int) -> tuple[QMDPPlanner, float]:
+    """The trained planner (one read of its cache entry) and its held-out action accuracy."""
+    state = trained_planner(s, seed)
     planner = QMDPPlanner(s.planner)
-    planner.load_state_dict(trained_planner(s, seed)["planner"])
-    return planner.eval()
+    planner.load_state_dict(state["planner"])
+    return planner.eval(), float(state["planner_accuracy"])
 
 
 @experiment()
@@ -185,7 +188,7 @@ def evaluation(
     if method == "diffusion":
         planner, policy, info = trained_models(s, seed)
     elif method == "vi":
-        planner = _planner(s, seed)
+        planner, _ = _planner(s, seed)
     env = (
         s.env
         if size is None
