@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from paperzoo.navdiff.baselines import calvin_actions, single_sample_plans
+from paperzoo.navdiff.baselines import single_sample_plans
+from paperzoo.navdiff.baselines.calvin import greedy_actions
 from paperzoo.navdiff.bev import seen_through
 from paperzoo.navdiff.config import EnvConfig, SelectConfig
 from paperzoo.navdiff.diffusion import DiffusionPolicy
@@ -41,6 +42,32 @@ class Trace:
 
     frames: list[dict] = field(default_factory=list)
     last: dict = field(default_factory=dict)
+
+
+class PlannerCache:
+    """The planner's Q for each episode's last map: value iteration reruns only for the episodes
+    whose observed map changed since (Q is a function of the map alone, so the result is exact)."""
+
+    def __init__(self, planner: QMDPPlanner, k: int | None, n_episodes: int) -> None:
+        self.planner, self.k = planner, k
+        self.maps: np.ndarray | None = None
+        self.q: torch.Tensor | None = None
+        self.known = np.zeros(n_episodes, dtype=bool)
+
+    def __call__(self, idx: np.ndarray, maps: np.ndarray) -> torch.Tensor:
+        """Q ``[len(idx), 9, S, S]`` of episodes ``idx`` whose current maps are ``maps``."""
+        if self.maps is None:
+            self.maps = np.zeros((len(self.known), *maps.shape[1:]), dtype=maps.dtype)
+        stale = ~self.known[idx] | (self.maps[idx] != maps).reshape(len(idx), -1).any(1)
+        if stale.any():
+            new = idx[stale]
+            q, *_ = self.planner(torch.from_numpy(maps[stale]).float(), self.k)
+            if self.q is None:
+                self.q = q.new_zeros((len(self.known), *q.shape[1:]))
+            self.q[new] = q
+            self.maps[new] = maps[stale]
+            self.known[new] = True
+        return self.q[idx]
 
 
 def episode_metrics(env: VecGridMaze) -> dict[str, list[float]]:
@@ -100,6 +127,7 @@ def evaluate(
     dist = goal_distances(env.free, env.goals) if select.selection == "oracle" else None
     raw = select.selection in ("single", "vote")
     counts = {"replans": 0, "fallbacks": 0}
+    q_of = PlannerCache(planner, planner_k, b) if planner is not None else None
     while env.active.any():
         live = env.active
         maps, pos = obs
@@ -108,7 +136,7 @@ def evaluate(
         if method == "expert":
             act = optimistic_actions(maps, pos)
         elif method == "vi":
-            act = calvin_actions(planner, maps, pos, planner_k)
+            act = greedy_actions(q_of(rows, maps), pos)
         else:
             valid = known_moves(maps)
             nxt = queue[rows, np.minimum(head, horizon - 1)]
@@ -119,8 +147,8 @@ def evaluate(
             if need.any():
                 idx = np.flatnonzero(need)
                 chosen = _replan(
-                    maps[idx], pos[idx], valid[idx], memory[idx], planner, policy, select, gen,
-                    None if dist is None else (dist[idx], env.free[idx]), counts, planner_k,
+                    idx, maps[idx], pos[idx], valid[idx], memory[idx], q_of, policy, select, gen,
+                    None if dist is None else (dist[idx], env.free[idx]), counts,
                     trace if trace is not None and need[0] else None,
                 )  # fmt: skip
                 queue[idx] = PAD
@@ -143,8 +171,8 @@ def evaluate(
     return {**episode_metrics(env), **counts, "seeds": [int(s) for s in seeds]}
 
 
-def _replan(maps, pos, valid, memory, planner, policy, select, gen, truth, counts, k, trace):
-    """Chosen plans ``int64 [n, H]`` for the n episodes that replan now."""
+def _replan(idx, maps, pos, valid, memory, q_of, policy, select, gen, truth, counts, trace):
+    """Chosen plans ``int64 [n, H]`` for the n episodes ``idx`` that replan now."""
     counts["replans"] += len(maps)
     if select.selection == "single":
         plans = single_sample_plans(policy, maps, pos, gen)[:, None]
@@ -155,7 +183,7 @@ def _replan(maps, pos, valid, memory, planner, policy, select, gen, truth, count
     else:
         q = None
         if select.selection == "guided":
-            q, *_ = planner(torch.from_numpy(maps).float(), k)
+            q = q_of(idx, maps)
             guide = _guide(q, valid, pos, select.n_plans)
             plans = policy.sample(maps, pos, select.n_plans, gen, guide=guide,
                                   guide_scale=select.guide_scale).numpy()  # fmt: skip
@@ -171,7 +199,7 @@ def _replan(maps, pos, valid, memory, planner, policy, select, gen, truth, count
             score = oracle_scores(*truth, pos, plans)
         else:
             if q is None:
-                q, *_ = planner(torch.from_numpy(maps).float(), k)
+                q = q_of(idx, maps)
             score = plan_values(
                 q, torch.from_numpy(path), torch.from_numpy(plans), torch.from_numpy(length)
             ).numpy()  # fmt: skip
@@ -181,7 +209,7 @@ def _replan(maps, pos, valid, memory, planner, policy, select, gen, truth, count
         none = ~ok.any(1)
         if none.any():  # no valid candidate: the best known-valid single action by Q(b, ·)
             counts["fallbacks"] += int(none.sum())
-            q, *_ = planner(torch.from_numpy(maps[none]).float(), k)
+            q = q_of(idx[none], maps[none])
             qb = qmdp_values(one_hot_belief(torch.from_numpy(pos[none]), maps.shape[-2:]), q)
             p = pos[none]
             here = valid[none][np.arange(len(p)), :, p[:, 0], p[:, 1]]  # [m, 9]

@@ -3,7 +3,13 @@ import pytest
 import torch
 
 from paperzoo.navdiff.config import DiffusionConfig, EnvConfig
-from paperzoo.navdiff.diffusion import DiffusionPolicy, decode_bits, encode_bits, observed_crop
+from paperzoo.navdiff.diffusion import (
+    DiffusionPolicy,
+    Mish,
+    decode_bits,
+    encode_bits,
+    observed_crop,
+)
 from paperzoo.navdiff.env import VecGridMaze
 
 SMALL = DiffusionConfig(width=8, embed=16, crop=4, sample_steps=4, train_timesteps=20)
@@ -93,3 +99,15 @@ def test_denoising_loss_falls_on_a_fixed_plan():
         opt.step()
         losses.append(loss.item())
     assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:10])
+
+
+def test_mish_equals_torch_mish_in_value_and_gradient():
+    x = torch.cat([torch.linspace(-100, 100, 20001), torch.randn(1000) * 3]).double()
+    x = x.float().requires_grad_(True)
+    ours, ref = Mish()(x), torch.nn.functional.mish(x)
+    exact = torch.nn.functional.mish(x.detach().double())
+    assert torch.isfinite(ours).all()
+    assert ((ours.double() - exact).abs() <= 1e-6 * exact.abs() + 1e-7).all()
+    (g_ours,) = torch.autograd.grad(ours.sum(), x)
+    (g_ref,) = torch.autograd.grad(ref.sum(), x)
+    assert torch.allclose(g_ours, g_ref, rtol=1e-5, atol=1e-6)

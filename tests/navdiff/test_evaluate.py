@@ -4,7 +4,8 @@ import torch
 
 from paperzoo.navdiff.config import DiffusionConfig, EnvConfig, PlannerConfig, SelectConfig
 from paperzoo.navdiff.diffusion import DiffusionPolicy
-from paperzoo.navdiff.evaluate import Trace, evaluate
+from paperzoo.navdiff.env import VecGridMaze
+from paperzoo.navdiff.evaluate import PlannerCache, Trace, evaluate
 from paperzoo.navdiff.planner import QMDPPlanner
 
 ENV = EnvConfig(size=9, max_steps=30, min_distance=4.0)
@@ -60,3 +61,24 @@ def test_bad_arguments_raise(untrained):
         evaluate(ENV, np.arange(2), "vi")
     with pytest.raises(ValueError, match="n_plans"):
         SelectConfig("value", 0)
+
+
+def test_planner_cache_reruns_value_iteration_only_for_changed_maps(untrained):
+    planner = untrained[0]
+    calls = []
+
+    def counted(maps, k=None):
+        calls.append(len(maps))
+        return planner(maps, k)
+
+    maps = VecGridMaze(ENV).reset(np.arange(4)).maps
+    cache, idx = PlannerCache(counted, None, 4), np.arange(4)
+    direct, *_ = planner(torch.from_numpy(maps).float())
+    assert torch.allclose(cache(idx, maps), direct) and calls == [4]
+    assert torch.allclose(cache(idx[1:3], maps[1:3]), direct[1:3]) and calls == [4]
+    changed = maps.copy()
+    changed[2] = maps[0]  # episode 2 now sees another map: only it is planned again
+    q = cache(idx, changed)
+    assert calls == [4, 1]
+    assert torch.allclose(q[2], direct[0], atol=1e-5)
+    assert torch.allclose(q[[0, 1, 3]], direct[[0, 1, 3]])
