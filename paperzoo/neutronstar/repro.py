@@ -315,13 +315,23 @@ def _trend_status(r: Measurement, prefix: str) -> tuple[str, str]:
         text += f" (no EOS or no 0.77 M_sun star at m0 = {missing})"
     if falls(r077) and falls(r14):
         return "reproduced", f"both fall with m0 {m0s}: {text}"
+    built = [i for i, (a, b) in enumerate(zip(r077, r14, strict=True)) if math.isfinite(a + b)]
+    if (
+        missing
+        and len(built) >= 2
+        and falls([r077[i] for i in built])
+        and falls([r14[i] for i in built])
+    ):
+        kept = tuple(m0s[i] for i in built)
+        return "partial", f"both fall with m0 over {kept} only: {text}"
     if falls(r077) or falls(r14):
         return "partial", f"only one falls with m0 {m0s}: {text}"
     return "not reproduced", f"no monotonic fall with m0 {m0s}: {text}"
 
 
 def trend_criterion(runs: list[Measurement]) -> Verdict:
-    """Reproduced if R(0.77) and R_1.4 both fall monotonically with m0; partial if one does.
+    """Reproduced if R(0.77) and R_1.4 both fall monotonically with m0; partial if one does, or
+    if both fall over the m0 values that have a star while some have none.
 
     Judged on the headline keys (NJL crossover); the CSS stand-in (``css_`` keys) by the same
     rule alongside when measured.
@@ -362,7 +372,7 @@ def _plot_trend(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Pa
     title="radius falls as m0 rises",
     claim="At fixed L0 the radius of a given-mass star decreases as m0 increases (Sec. IV)",
     paper_value="R(M) decreasing in m0",
-    headline="dR_0.77_700_to_900",
+    headline="dR_0.77_700_to_last",
     criterion=trend_criterion,
     unit="km",
     stochastic=False,
@@ -371,7 +381,8 @@ def _plot_trend(runs: list[Measurement], out_dir: Path, scale: Scale) -> list[Pa
 )
 def measure_trend(seed: int, scale: Scale) -> Measurement:
     """R(0.77) and R_1.4 for each m0 of ``_trend_m0``, NJL crossover (headline) and CSS
-    (``css_`` keys); headline R(0.77; 900) − R(0.77; 700). A failed build gives NaN."""
+    (``css_`` keys); headline R(0.77) at the largest m0 with a 0.77 M_sun star
+    (``last_m0_with_star``) minus R(0.77; 700). A failed build gives NaN."""
     result: Measurement = {}
     for c, prefix in ((NJL, ""), (CONTINUATION, "css_")):
         for m0 in _trend_m0(scale):
@@ -383,4 +394,12 @@ def measure_trend(seed: int, scale: Scale) -> Measurement:
             result[f"{prefix}dR_0.77_700_to_{hi}"] = (
                 result[f"{prefix}R_0.77_m0_{hi}"] - result[f"{prefix}R_0.77_m0_700"]
             )
+        built = [m for m in _trend_m0(scale) if math.isfinite(result[f"{prefix}R_0.77_m0_{m:g}"])]
+        last = max(built, default=math.nan)
+        result[f"{prefix}last_m0_with_star"] = last
+        result[f"{prefix}dR_0.77_700_to_last"] = (
+            result[f"{prefix}R_0.77_m0_{last:g}"] - result[f"{prefix}R_0.77_m0_700"]
+            if built
+            else math.nan
+        )
     return result

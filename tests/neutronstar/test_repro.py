@@ -67,8 +67,11 @@ def test_criteria_quote_the_css_stand_in_alongside():
     run |= {f"css_{k}": v for k, v in run.items()}
     run["css_R_0.77_m0_900"] = run["css_R_1.4_m0_900"] = 11.0
     verdict = repro.trend_criterion([run])
-    assert verdict.status == "not reproduced" and "no EOS" in verdict.reason
+    assert verdict.status == "partial" and "no EOS" in verdict.reason
+    assert "over (700.0, 800.0, 850.0) only" in verdict.reason
     assert "CSS stand-in: reproduced" in verdict.reason
+    run["R_0.77_m0_800"] = 12.9  # no longer falling on the built values
+    assert repro.trend_criterion([run]).status == "not reproduced"
 
 
 def test_trend_criterion_reads_the_m0_grid_from_the_run():
