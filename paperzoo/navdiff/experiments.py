@@ -9,6 +9,8 @@ episodes, tiny nets, 2 rounds × 8 held-out episodes; full = 1000 episodes, long
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
@@ -16,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from paperzoo.core.experiments import ExperimentCall, experiment
+from paperzoo.core.experiments import ExperimentCall, experiment, run_calls
 from paperzoo.core.registry import Scale
 from paperzoo.core.runtime import torch_threads
 from paperzoo.navdiff.bev import bev_maps, obstacle_iou
@@ -48,6 +50,7 @@ class Setting:
     rounds: int
     episodes: int
     execute: int = 1
+    parallel_training: bool = True  # train planner and policy in two processes (trained_models)
 
 
 SMOKE = Setting(
@@ -58,6 +61,7 @@ SMOKE = Setting(
     train_k=8,
     rounds=1,
     episodes=4,
+    parallel_training=False,  # tests: no worker processes
 )
 QUICK = Setting(
     EnvConfig(),
@@ -143,8 +147,30 @@ def training_calls(s: Setting, seed: int) -> list[ExperimentCall]:
     return [trained_planner.call(s, seed), trained_policy.call(s, seed)]
 
 
+def _usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def trained_models(s: Setting, seed: int) -> tuple[QMDPPlanner, DiffusionPolicy, dict[str, float]]:
-    """The trained pair, rebuilt from the cache, plus training diagnostics."""
+    """The trained pair, rebuilt from the cache, plus training diagnostics.
+
+    When neither is cached and ``s.parallel_training``, the two trainings run at once in two
+    worker processes (main process only, ≥ 2 CPUs); each trains on one thread either way, so
+    the cached models are the same as from one process."""
+    calls = training_calls(s, seed)
+    if (
+        s.parallel_training
+        and _usable_cpus() >= 2
+        and multiprocessing.parent_process() is None
+        and not any(call.cached() for call in calls)
+    ):
+        failures = run_calls(calls, 2)
+        if failures:
+            call, error = failures[0]
+            raise RuntimeError(f"{call.describe()} failed in a worker process: {error}") from error
     d_state = trained_policy(s, seed)
     policy = DiffusionPolicy(s.diffusion)
     policy.load_state_dict(d_state["policy"])

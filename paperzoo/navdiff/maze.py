@@ -10,6 +10,8 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 #: the 9 actions: 8 compass moves (clockwise from north) and ``done`` (index 8)
 MOVES = np.array(
@@ -106,22 +108,27 @@ def valid_moves(free: np.ndarray) -> np.ndarray:
 def distances(valid: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """Shortest-path cost ``float [B, S, S]`` from every cell to the nearest target (inf: none).
 
-    Bellman–Ford sweeps over the 8 moves (costs 1 and √2) until nothing changes; equal to
-    Dijkstra (checked against ``scipy.sparse.csgraph`` in the tests).
+    One multi-source Dijkstra (``scipy.sparse.csgraph``, ``min_only``) on the reversed move graph
+    of all B mazes at once (costs 1 and √2). It returns the same float64 numbers as Bellman–Ford
+    sweeps, which the tests keep as the reference, in a fraction of the time on 30×30 mazes.
     """
     b, h, w = targets.shape
-    step_cost = np.where(valid[:, :DONE], COST[:DONE, None, None], np.inf)  # [B, 8, S, S]
-    padded = np.full((b, h + 2, w + 2), np.inf)
-    dist = padded[:, 1:-1, 1:-1]  # a view: updating it updates the padded array
-    dist[...] = np.where(targets, 0.0, np.inf)
-    cand = np.empty_like(dist)
-    while True:
-        before = dist.copy()
-        for a, (dr, dc) in enumerate(MOVES[:DONE]):
-            np.add(step_cost[:, a], padded[:, 1 + dr : 1 + dr + h, 1 + dc : 1 + dc + w], out=cand)
-            np.minimum(dist, cand, out=dist)  # Gauss–Seidel: later moves see this update
-        if np.array_equal(before, dist):
-            return dist
+    cells = np.arange(b * h * w).reshape(b, h, w)
+    src, dst, cost = [], [], []
+    for a, (dr, dc) in enumerate(MOVES[:DONE]):
+        m, r, c = np.nonzero(valid[:, a])
+        src.append(cells[m, r, c])
+        dst.append(cells[m, r + dr, c + dc])
+        cost.append(np.full(len(m), COST[a]))
+    n = b * h * w
+    # reversed edges: the cost from a cell to a target is the cost from the target to it
+    graph = csr_matrix(
+        (np.concatenate(cost), (np.concatenate(dst), np.concatenate(src))), shape=(n, n)
+    )
+    sources = np.flatnonzero(targets)
+    if len(sources) == 0:
+        return np.full((b, h, w), np.inf)
+    return dijkstra(graph, indices=sources, min_only=True).reshape(b, h, w)
 
 
 def greedy_actions(dist: np.ndarray, valid: np.ndarray, pos: np.ndarray) -> np.ndarray:

@@ -83,10 +83,11 @@ def value_iteration(
     value = rewards.new_zeros(b, 1, h, w)
     cont = avail.clone()
     cont[:, DONE] = 0  # done ends the episode: no next value
+    cont = gamma * cont  # once, not per iteration (the same numbers: γ·A is formed first anyway)
     weight = kernels[:, None]  # [9, 1, 3, 3]
     q = rewards
     for _ in range(k):
-        q = rewards + gamma * cont * F.conv2d(value, weight, padding=1)
+        q = rewards + cont * F.conv2d(value, weight, padding=1)
         value = q.amax(1, keepdim=True)
     return q, value[:, 0]
 

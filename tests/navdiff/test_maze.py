@@ -5,6 +5,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from paperzoo.navdiff.maze import (
     COST,
+    DONE,
     MOVES,
     distances,
     generate_mazes,
@@ -66,6 +67,34 @@ def test_distances_equal_scipy_dijkstra():
         ours = distances(valid_moves(free[b : b + 1]), target)[0]
         ref = _scipy_distances(free[b], goal)
         np.testing.assert_allclose(ours[free[b]], ref[free[b]], rtol=0, atol=1e-9)
+
+
+def _bellman_ford(valid: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Reference: Bellman–Ford sweeps over the 8 moves until nothing changes."""
+    b, h, w = targets.shape
+    step_cost = np.where(valid[:, :DONE], COST[:DONE, None, None], np.inf)
+    padded = np.full((b, h + 2, w + 2), np.inf)
+    dist = padded[:, 1:-1, 1:-1]
+    dist[...] = np.where(targets, 0.0, np.inf)
+    while True:
+        before = dist.copy()
+        for a, (dr, dc) in enumerate(MOVES[:DONE]):
+            shifted = padded[:, 1 + dr : 1 + dr + h, 1 + dc : 1 + dc + w]
+            np.minimum(dist, step_cost[:, a] + shifted, out=dist)
+        if np.array_equal(before, dist):
+            return dist
+
+
+@pytest.mark.parametrize("size", [15, 30])
+def test_distances_equal_bellman_ford_exactly(size):
+    free = generate_mazes(np.arange(5), size)
+    rng = np.random.default_rng(0)
+    targets = free & (rng.random(free.shape) < 0.01)  # several targets per maze, one with none
+    targets[0] = False
+    targets[1, 1, 1] = True
+    ours = distances(valid_moves(free), targets)
+    np.testing.assert_array_equal(ours, _bellman_ford(valid_moves(free), targets))
+    assert np.isinf(ours[0]).all() and np.isinf(ours[~free & ~targets]).all()
 
 
 def test_line_of_sight_hides_cells_behind_walls():
