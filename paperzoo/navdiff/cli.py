@@ -14,7 +14,7 @@ from rich.table import Table
 from paperzoo.navdiff.config import SELECTIONS, EnvConfig, SelectConfig
 from paperzoo.navdiff.data import eval_seeds, expert_data
 from paperzoo.navdiff.evaluate import evaluate as run_evaluation
-from paperzoo.navdiff.experiments import QUICK, SMOKE, Setting
+from paperzoo.navdiff.experiments import QUICK, Setting, trained_models
 from paperzoo.navdiff.training import (
     load_checkpoint,
     save_checkpoint,
@@ -120,7 +120,8 @@ def evaluate(
 def demo(
     out: Annotated[Path, Opt(help="Animated GIF to write.")] = Path("episode.gif"),
     checkpoint: Annotated[
-        Path | None, Opt(help="Trained models [default: train tiny ones].")
+        Path | None,
+        Opt(help="Trained models [default: the quick-scale pair `reproduce --quick` caches]."),
     ] = None,
     seed: Annotated[int, Opt(help="Held-out maze seed offset.")] = 0,
     n_plans: int = 20,
@@ -130,12 +131,9 @@ def demo(
 
     try:
         if checkpoint is None:
-            small = replace(SMOKE, env=EnvConfig(size=15, max_steps=60),
-                            train=replace(SMOKE.train, n_mazes=40, planner_steps=40,
-                                          diffusion_steps=60))  # fmt: skip
-            planner, policy, _ = _train(small, 0)
-            env = small.env
-            console.print("no --checkpoint: trained tiny models for the demo (expect poor plans)")
+            console.print("no --checkpoint: the quick-scale models (cached; about 30 s to train)")
+            planner, policy, _ = trained_models(QUICK, 0)
+            env = QUICK.env
         else:
             planner, policy, env = load_checkpoint(checkpoint)
         path, result = episode_gif(
