@@ -24,13 +24,13 @@ from paperzoo.bimtdp.packed import (
     pack_activations,
     packed_buffer,
 )
-from paperzoo.bimtdp.packed_model import export_packed
+from paperzoo.bimtdp.packed_model import encoder_kernel, export_packed
 from paperzoo.core.bench import time_calls, time_pair
 from paperzoo.core.registry import BenchResult, Scale, benchmark
 from paperzoo.core.runtime import torch_threads
 
 THREADS = 2
-FLAGS = ("avx2", "avx512f", "avx512bw", "avx512_vpopcntdq", "popcnt")
+FLAGS = ("avx2", "avx512f", "avx512bw", "avx512_vpopcntdq", "popcnt", "amx_tile", "amx_int8")
 
 
 def _flags() -> str:
@@ -81,6 +81,11 @@ def _cpu_pair(
     return times_a, times_b
 
 
+def _amx_default(info_name: str) -> bool:
+    """Whether ``auto`` runs the AMX kernel (then the benchmarks time the popcount one too)."""
+    return info_name == "amx-int8"
+
+
 def _ratios(base: list[float], ours: list[float]) -> tuple[float, float]:
     """(median ratio, min ratio) of baseline over ours: > 1 means ours is faster."""
     return median(base) / median(ours), min(base) / min(ours)
@@ -93,7 +98,8 @@ def bench_conv(scale: Scale) -> BenchResult:
     packed by the kernel's epilogue for the next layer; against fp32 ``F.conv2d``, calls
     alternating (each right after the other's, so each finds the caches as the other left them,
     as in a network), warm-up calls for both. Extras: the float-output form (a·dot + b, what a
-    real-valued shortcut needs), kernel only (packed input), and everything back to back."""
+    real-valued shortcut needs), kernel only (packed input), and everything back to back; where
+    the AMX kernel runs, the same headline for the AVX-512 popcount kernel too (``vpopcntdq_*``)."""
     c, hw = 256, 28
     g = torch.Generator().manual_seed(0)
     x = torch.randn(1, c, hw, hw, generator=g)
@@ -122,8 +128,13 @@ def bench_conv(scale: Scale) -> BenchResult:
             ("kernel_only_float_out", float_k))}  # fmt: skip
         packing = time_calls(lambda: pack_activations(x, out=pin), repeats, warm)
         simulated = time_calls(lambda: F.conv2d(xs, ws, padding=1), repeats, warm)
+        if pop := _amx_default(info.name):
+            pconv = PackedConv3x3(w, conv.scale, conv.bias, kernel="avx512")
+            pchain = lambda: pconv(x, mode="packed", pack_into=pin, pack_out=pout)  # noqa: E731
+            pop_ours, pop_base = time_pair(pchain, fp, repeats, warm)
     with torch_threads(1):
         one = _cpu_pair(chain, fp, repeats, warm)
+        pop_one = _cpu_pair(pchain, fp, repeats, warm) if pop else None
     extra: dict[str, float | str] = {
         "kernel": info.name,
         "kernel_note": info.note,
@@ -147,10 +158,18 @@ def bench_conv(scale: Scale) -> BenchResult:
         "one_thread_cpu_ms": median(one[0]) * 1e3,
         "one_thread_cpu_fp32_ms": median(one[1]) * 1e3,
         "weight_bytes_ratio": w.numel() * 4 / conv.weight_bytes,
+        "amx_weight_scratch_bytes": conv.amx_scratch_bytes,
         "target": "speedup >= 12 (including activation packing)",
     }
+    if pop_one is not None:
+        extra |= {
+            "vpopcntdq_speedup": _ratios(pop_base, pop_ours)[0],
+            "vpopcntdq_min_speedup": _ratios(pop_base, pop_ours)[1],
+            "vpopcntdq_ms": median(pop_ours) * 1e3,
+            "vpopcntdq_one_thread_cpu_time_speedup": _ratios(pop_one[1], pop_one[0])[0],
+        }
     return BenchResult(
-        f"packed XNOR-popcount ({info.name}), incl. packing, packed out",
+        f"packed binary conv ({info.name}), incl. packing, packed out",
         "fp32 F.conv2d (oneDNN)",
         ours,
         base,
@@ -161,8 +180,9 @@ def bench_conv(scale: Scale) -> BenchResult:
 @benchmark(name="encoder", description="packed binary encoder vs FP encoder (56×56 input)")
 def bench_encoder(scale: Scale) -> BenchResult:
     """Stages run as PackedStages (packed hand-off between blocks, float residual updated in
-    place); alternating with the FP encoder, warm-up for both. Extras: back to back, and the
-    per-block (unfused) packed encoder for comparison."""
+    place); alternating with the FP encoder, warm-up for both. Extras: back to back, the
+    per-block (unfused) packed encoder for comparison and, where the AMX kernel is available,
+    the encoder on it (``amx_*``; the default encoder runs the popcount kernel there)."""
     w1, w2, size = scale.pick(smoke=(64, 128, 24), quick=(128, 256, 56), full=(128, 256, 56))
     torch.manual_seed(0)
     student = MultiTaskNet(ModelConfig("bnn", width1=w1, width2=w2, blocks1=2, blocks2=2)).eval()
@@ -186,11 +206,19 @@ def bench_encoder(scale: Scale) -> BenchResult:
         ours_u, base_u = time_pair(unfused, lambda: teacher.encode(x), repeats, 5)
         b2b_fp = time_calls(lambda: teacher.encode(x), repeats, 5)
         b2b_ours = time_calls(lambda: packed.encode(x), repeats, 5)
+        amx = None
+        if _amx_default(kernel_info().name):
+            amx_model = export_packed(student, kernel="amx")
+            amx = time_pair(lambda: amx_model.encode(x), lambda: teacher.encode(x), repeats, 5)
     with torch.no_grad(), torch_threads(1):
         one = _cpu_pair(lambda: packed.encode(x), lambda: teacher.encode(x), repeats, 5)
     bnn_ops, fp_ops = count_ops(student, x), count_ops(teacher, x)
+    extra: dict[str, float] = {}
+    if amx is not None:
+        extra["amx_speedup"] = _ratios(amx[1], amx[0])[0]
+        extra["amx_ms"] = median(amx[0]) * 1e3
     return BenchResult(
-        f"packed encoder ({kernel_info().name}), packed hand-off",
+        f"packed encoder ({kernel_info(encoder_kernel()).name}), packed hand-off",
         "FP encoder (fp32 oneDNN)",
         ours,
         base,
@@ -217,5 +245,6 @@ def bench_encoder(scale: Scale) -> BenchResult:
             "cpu_flags": _flags(),
             "threads": THREADS,
             "target": "speedup >= 5",
-        },
+        }
+        | extra,
     )

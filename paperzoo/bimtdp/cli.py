@@ -90,7 +90,7 @@ def export_packed(
         warnings.simplefilter("always")
         try:
             info = export_checkpoint(checkpoint, out, kernel)
-        except (ValueError, FileNotFoundError) as err:
+        except (ValueError, FileNotFoundError, RuntimeError) as err:
             _fail(err)
     _show_warnings(caught)
     diffs = info.pop("max_abs_diff")
@@ -121,7 +121,8 @@ def kernel(
     """Which packed kernel runs here, and the CPU flags it was chosen by."""
     try:
         info = kernel_info(name)
-    except ValueError as err:
+    except (ValueError, RuntimeError) as err:  # unknown name; AMX forced where it cannot run
         _fail(err)
-    flags = sorted(f for f in cpu_flags() if "avx512" in f or f in ("popcnt", "avx2"))
+    shown = ("avx512", "amx", "popcnt", "avx2")
+    flags = sorted(f for f in cpu_flags() if f.startswith(shown))
     console.print(f"kernel: {info.name} ({info.note}); CPU flags: {' '.join(flags) or 'unknown'}")

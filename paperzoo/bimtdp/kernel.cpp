@@ -24,12 +24,16 @@
 // Input packing can run inside conv() (x_p != 0): the same thread team packs the float input
 // (16-pixel x 64-channel tasks, every channel plane read as one sequential stream), waits at one
 // barrier, then runs the tiles, so one call and one team wake-up serve both.
+//
+// Built with -DBIMTDP_AMX (and -mamx-tile -mamx-int8), conv() can instead run the exact AMX-INT8
+// kernel on +-1 bytes (wb_p != 0; see "AMX-INT8 kernel" below); the other builds lack that code.
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 #include <vector>
-#ifdef __AVX512VPOPCNTDQ__
+#if defined(__AVX512VPOPCNTDQ__) || defined(BIMTDP_AMX)
 #include <immintrin.h>
 #endif
 
@@ -95,50 +99,39 @@ static inline bool emit(const Args& s, long long at, long long rat, int o, int d
   }
 }
 
+// where tile (i, g0, y, x0) writes: its pixels, their padding correction, which touch the border
+struct Spot {
+  int x0, xn, w, stride;
+  long long pin0, pix0;  // first output pixel within the image and within the batch
+  const int* corr0;
+  bool row_inside;
+  // the correction is 0 unless a tap falls on the border: skip reading it in the interior
+  bool on_border(int q) const {
+    const int x = x0 + q;
+    return !row_inside || x == 0 || x * stride + 2 > w;
+  }
+};
+
+static inline Spot spot(const Args& s, int i, int y, int x0) {
+  const long long pin0 = (long long)y * s.wo + x0;
+  return Spot{x0, s.wo - x0 < PX ? s.wo - x0 : PX, s.wp - 2, s.stride, pin0,
+              (long long)i * s.ho * s.wo + pin0, s.corr + pin0 * s.cpad,
+              y > 0 && y * s.stride + 2 <= s.hp - 2};
+}
+
 // mode 0: int32 dot (minus corr); mode 1: float A[o] (dot - corr) + B[o] (+ residual), clamped;
 // mode 2: float sign of (dot - corr >= thr[o]) XOR flip[o], as +-1.
 // Tile: groups g0 .. g0 + NG of 8 output channels x pixels x0 .. x0 + PX of row y (clamped).
-template <int NG, int CW>  // CW > 0: words per pixel fixed at compile time (C 193..256: 4)
-static void tile(const Args& s, int i, int g0, int y, int x0) {
-  const int cw = CW > 0 ? CW : s.cw, k9 = 9 * cw;
-  const int xn = s.wo - x0 < PX ? s.wo - x0 : PX;
-  const u64* px[PX];
-  for (int q = 0; q < PX; ++q) {
-    const int x = x0 + (q < xn ? q : xn - 1);
-    px[q] = s.a + (((long long)i * s.hp + (long long)y * s.stride) * s.wp + (long long)x * s.stride) * cw;
-  }
-  const u64* wg = s.w + (long long)g0 * k9 * 8;
-  const long long rowstep = (long long)s.wp * cw;
-  const long long pin0 = (long long)y * s.wo + x0;  // output pixel within the image
-  const long long pix0 = (long long)i * s.ho * s.wo + pin0;  // and within the batch
-  const int* corr0 = s.corr + ((long long)y * s.wo + x0) * s.cpad;
-  // the correction is 0 unless a tap falls on the border: skip reading it in the interior
-  const int h = s.hp - 2, w = s.wp - 2;
-  const bool row_inside = y > 0 && y * s.stride + 2 <= h;
-  auto on_border = [&](int q) {
-    const int x = x0 + q;
-    return !row_inside || x == 0 || x * s.stride + 2 > w;
-  };
 #ifdef __AVX512VPOPCNTDQ__
-  __m512i acc[NG][PX];
-  for (int g = 0; g < NG; ++g)
-    for (int q = 0; q < PX; ++q) acc[g][q] = _mm512_setzero_si512();
-  for (int dy = 0; dy < 3; ++dy) {  // taps (dy, 0..2) x words: 3 Cw contiguous words in both
-    const u64* wt = wg + (long long)dy * 3 * cw * 8;
-    for (int j = 0; j < 3 * cw; ++j) {
-      __m512i wv[NG];
-#pragma GCC unroll 4
-      for (int g = 0; g < NG; ++g)
-        wv[g] = _mm512_loadu_si512((const void*)(wt + ((long long)g * k9 + j) * 8));
-#pragma GCC unroll 4
-      for (int q = 0; q < PX; ++q) {
-        const __m512i av = _mm512_set1_epi64((long long)px[q][dy * rowstep + j]);
-#pragma GCC unroll 4
-        for (int g = 0; g < NG; ++g)
-          acc[g][q] = _mm512_add_epi64(acc[g][q], _mm512_popcnt_epi64(_mm512_xor_si512(av, wv[g])));
-      }
-    }
-  }
+// The epilogue of a tile from its popcounts: acc[g][q] = mismatches of channels 8 (g0 + g) ..
+// 8 (g0 + g) + 7 at pixel x0 + q (the AMX kernel converts its dots to this form).
+template <int NG>
+static inline void epilogue(const Args& s, int i, int g0, int y, const Spot& p, const __m512i (&acc)[NG][PX]) {
+  const int xn = p.xn, x0 = p.x0, w = p.w;
+  const long long pin0 = p.pin0, pix0 = p.pix0;
+  const int* corr0 = p.corr0;
+  const bool row_inside = p.row_inside;
+  auto on_border = [&](int q) { return p.on_border(q); };
   // vector epilogue: 8 consecutive output channels of one pixel are contiguous (channels last)
   const __m512i total = _mm512_set1_epi64(9LL * s.c);
   const __m256 vlo = _mm256_set1_ps(s.lo), vhi = _mm256_set1_ps(s.hi);
@@ -208,7 +201,44 @@ static void tile(const Args& s, int i, int g0, int y, int x0) {
   }
   if (s.pout)
     for (int q = 0; q < xn; ++q) *pout_at(s, i, y, x0 + q, g0 / 4) = pbits[q];
+}
+#endif
+
+template <int NG, int CW>  // CW > 0: words per pixel fixed at compile time (C 193..256: 4)
+static void tile(const Args& s, int i, int g0, int y, int x0) {
+  const int cw = CW > 0 ? CW : s.cw, k9 = 9 * cw;
+  const Spot p = spot(s, i, y, x0);
+  const u64* px[PX];
+  for (int q = 0; q < PX; ++q) {
+    const int x = x0 + (q < p.xn ? q : p.xn - 1);
+    px[q] = s.a + (((long long)i * s.hp + (long long)y * s.stride) * s.wp + (long long)x * s.stride) * cw;
+  }
+  const u64* wg = s.w + (long long)g0 * k9 * 8;
+  const long long rowstep = (long long)s.wp * cw;
+#ifdef __AVX512VPOPCNTDQ__
+  __m512i acc[NG][PX];
+  for (int g = 0; g < NG; ++g)
+    for (int q = 0; q < PX; ++q) acc[g][q] = _mm512_setzero_si512();
+  for (int dy = 0; dy < 3; ++dy) {  // taps (dy, 0..2) x words: 3 Cw contiguous words in both
+    const u64* wt = wg + (long long)dy * 3 * cw * 8;
+    for (int j = 0; j < 3 * cw; ++j) {
+      __m512i wv[NG];
+#pragma GCC unroll 4
+      for (int g = 0; g < NG; ++g)
+        wv[g] = _mm512_loadu_si512((const void*)(wt + ((long long)g * k9 + j) * 8));
+#pragma GCC unroll 4
+      for (int q = 0; q < PX; ++q) {
+        const __m512i av = _mm512_set1_epi64((long long)px[q][dy * rowstep + j]);
+#pragma GCC unroll 4
+        for (int g = 0; g < NG; ++g)
+          acc[g][q] = _mm512_add_epi64(acc[g][q], _mm512_popcnt_epi64(_mm512_xor_si512(av, wv[g])));
+      }
+    }
+  }
+  epilogue<NG>(s, i, g0, y, p, acc);
 #else
+  const int xn = p.xn;
+  const long long pin0 = p.pin0, pix0 = p.pix0;
   long long pop[NGMAX * PX * 8] = {0};
   for (int dy = 0; dy < 3; ++dy) {
     const u64* wt = wg + (long long)dy * 3 * cw * 8;
@@ -227,7 +257,7 @@ static void tile(const Args& s, int i, int g0, int y, int x0) {
       const int o = (g0 + g) * 8 + l;
       if (o >= s.cout) break;
       for (int q = 0; q < xn; ++q) {
-        const int dot = (int)(total - 2 * pop[(g * PX + q) * 8 + l]) - (on_border(q) ? corr0[(long long)q * s.cpad + o] : 0);
+        const int dot = (int)(total - 2 * pop[(g * PX + q) * 8 + l]) - (p.on_border(q) ? p.corr0[(long long)q * s.cpad + o] : 0);
         if (emit(s, (pix0 + q) * s.cout + o, s.res ? res_index(s, i, pin0 + q, o) : 0, o, dot))
           pbits[q] |= 1u << (g * 8 + l);
       }
@@ -311,7 +341,17 @@ struct PackArgs {
   int c, h, w, cw, wp;
   bool nhwc;
   u64* out;
+  std::int8_t* bytes = nullptr;  // also the words as +-1 bytes [N][Hp][Wp][64 Cw] (AMX), or 0
 };
+
+// a packed word as 64 bytes, +1 where its bit is set, -1 elsewhere
+static inline void store_pm1(std::int8_t* dst, u64 word) {
+#ifdef __AVX512VPOPCNTDQ__
+  _mm512_storeu_si512((void*)dst, _mm512_mask_blend_epi8((__mmask64)word, _mm512_set1_epi8(-1), _mm512_set1_epi8(1)));
+#else
+  for (int b = 0; b < 64; ++b) dst[b] = (word >> b) & 1 ? 1 : -1;
+#endif
+}
 
 // the +1 border of image i
 static void pack_border(const PackArgs& p, int i) {
@@ -336,12 +376,18 @@ static void pack_task(const PackArgs& p, int i, int j, int k) {
   const int hw = p.h * p.w, p0 = 16 * k, nx = hw - p0 < 16 ? hw - p0 : 16;
   u64* oi = p.out + (long long)i * (p.h + 2) * p.wp * p.cw + j;
   const float* xi = p.x + (long long)i * p.c * hw;
-  if (!p.nhwc) {
+  if (!p.nhwc)
     pack_words(xi, p.thr, p.c, hw, p.w, p.wp, j * 64, p0, nx, oi, p.cw);
-    return;
+  else
+    for (int q = p0; q < p0 + nx; ++q)
+      oi[padded(q, p.w, p.wp) * p.cw] = pack_pixel_nhwc(xi + (long long)q * p.c, p.thr, p.c, j);
+  if (p.bytes) {  // the words just written (in L1) again as bytes
+    std::int8_t* bi = p.bytes + ((long long)i * (p.h + 2) * p.wp * p.cw + j) * 64;
+    for (int q = p0; q < p0 + nx; ++q) {
+      const long long at = padded(q, p.w, p.wp) * p.cw;
+      store_pm1(bi + at * 64, oi[at]);
+    }
   }
-  for (int q = p0; q < p0 + nx; ++q)
-    oi[padded(q, p.w, p.wp) * p.cw] = pack_pixel_nhwc(xi + (long long)q * p.c, p.thr, p.c, j);
 }
 
 // all of it (orphaned work-sharing loops: the calling team splits the tasks)
@@ -367,12 +413,164 @@ static void pack(std::uintptr_t x_p, std::uintptr_t thr_p, int n, int c, int h, 
   pack_all(p, n);
 }
 
+#ifdef BIMTDP_AMX
+// AMX-INT8 kernel (the "amx" build: -mamx-tile -mamx-int8 -DBIMTDP_AMX, AVX-512 as well). The
+// packed words are expanded to +-1 bytes, [N][Hp][Wp][64 Cw] (a caller's scratch, border +1 set
+// once, 64 pixels of slack at the end): by the packing when conv() packs its float input, else
+// (a previous layer's packed output) in a pass of their own; channel padding bytes are -1 or +1,
+// their weight bytes 0. Weights: +-1 bytes in the VNNI B-tile
+// layout, [channel blocks of 32][9 Cw K steps][2][16 rows][16 columns][4] (K step = tap x 64
+// channels; row r column n holds K 4r .. 4r + 3 of output channel n). A block: 2 R pixels of one
+// output row x 32 output channels = 2 x 2 int32 tiles; per K step two A tiles (R <= 16 pixels x
+// 64 channels, loaded straight from the byte image with a pixel stride), two B tiles, four tdpbssd.
+// dot = sum of +-1 products over real channels (border +1) = 9 C - 2 pop, exact in int32; the
+// popcount epilogue above then runs on pop = (9 C - dot) / 2.
+#include <sys/syscall.h>
+#include <unistd.h>
+
+// the OS must grant the tile data state to this process (Linux >= 5.16)
+static bool amx_ready() {
+  static const bool ok = syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XTILEDATA */) == 0;
+  return ok;
+}
+
+struct TileConfig {
+  std::uint8_t palette, start_row, reserved[14];
+  std::uint16_t colsb[16];
+  std::uint8_t rows[16];
+};
+
+static void amx_configure(int rows) {  // tiles 0..3 C, 4..5 A: rows x 64 bytes; 6..7 B: 16 x 64
+  TileConfig c;
+  std::memset(&c, 0, sizeof c);
+  c.palette = 1;
+  for (int t = 0; t < 8; ++t) c.colsb[t] = 64, c.rows[t] = t < 6 ? rows : 16;
+  __asm__ __volatile__("" : : "r"(&c) : "memory");  // gcc 12 drops the stores otherwise
+  _tile_loadconfig(&c);
+}
+
+// the int32 dots of row y of image i, channel block gb, pixels x0 .. x0 + 2 R - 1 (TWO) or
+// x0 + R - 1 (R tile rows), taps (dy, 0..2) only, added to buf [pixels][32 channels] (first: buf
+// is not read)
+template <bool TWO>
+static void amx_block(const Args& s, const std::int8_t* ab, const std::int8_t* wb, int i, int gb,
+                      int y, int x0, int r, int dy, bool first, std::int32_t* buf) {
+  const int cw = s.cw;
+  const long long cpad = 64LL * cw, rs = s.stride * cpad;  // bytes between a tile's pixels
+  const std::int8_t* base = ab + (((long long)i * s.hp + (long long)y * s.stride + dy) * s.wp + (long long)x0 * s.stride) * cpad;
+  const std::int8_t* wg = wb + ((long long)gb * 9 + 3 * dy) * cw * 2048;
+  if (first) {
+    _tile_zero(0);
+    _tile_zero(1);
+    if (TWO) {
+      _tile_zero(2);
+      _tile_zero(3);
+    }
+  } else {
+    _tile_loadd(0, buf, 128);
+    _tile_loadd(1, buf + 16, 128);
+    if (TWO) {
+      _tile_loadd(2, buf + 32 * r, 128);
+      _tile_loadd(3, buf + 32 * r + 16, 128);
+    }
+  }
+  for (int dx = 0; dx < 3; ++dx) {
+    const std::int8_t* at = base + dx * cpad;
+    for (int j = 0; j < cw; ++j) {
+      const std::int8_t* wk = wg + (long long)(dx * cw + j) * 2048;
+      _tile_loadd(4, at + 64 * j, rs);
+      _tile_loadd(6, wk, 64);
+      _tile_loadd(7, wk + 1024, 64);
+      _tile_dpbssd(0, 4, 6);
+      _tile_dpbssd(1, 4, 7);
+      if (TWO) {
+        _tile_loadd(5, at + 64 * j + r * rs, rs);
+        _tile_dpbssd(2, 5, 6);
+        _tile_dpbssd(3, 5, 7);
+      }
+    }
+  }
+  _tile_stored(0, buf, 128);
+  _tile_stored(1, buf + 16, 128);
+  if (TWO) {
+    _tile_stored(2, buf + 32 * r, 128);
+    _tile_stored(3, buf + 32 * r + 16, 128);
+  }
+}
+
+// the popcount epilogue on dots d [PX pixels][32 channels] (pixels past the row end: never stored)
+template <int NG>
+static void amx_epilogue(const Args& s, int i, int g0, int y, const Spot& p, const std::int32_t* d) {
+  const __m512i total = _mm512_set1_epi64(9LL * s.c);
+  __m512i acc[NG][PX];
+  for (int g = 0; g < NG; ++g)
+    for (int q = 0; q < PX; ++q)
+      acc[g][q] = _mm512_srai_epi64(
+          _mm512_sub_epi64(total, _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i*)(d + q * 32 + 8 * g)))), 1);
+  epilogue<NG>(s, i, g0, y, p, acc);
+}
+
+constexpr int AMX_ROWS = 7;  // output rows per task
+
+// inside conv()'s team: expand the packed input (unless the packing wrote the bytes), then the
+// tasks: AMX_ROWS output rows of one 32-channel block, one tap row dy at a time over all of them
+// (its 3 Cw K steps of weights, 24 KB at C 256, stay in L1), partial sums in buf
+static void amx_conv(const Args& s, int n, int groups, const std::int8_t* wb, std::int8_t* ab, bool packed) {
+  const long long pixels = (long long)n * s.hp * s.wp;
+  if (!packed) {
+#pragma omp for schedule(static)
+    for (long long q = 0; q < pixels; ++q)
+      for (int j = 0; j < s.cw; ++j) store_pm1(ab + (q * s.cw + j) * 64, s.a[q * s.cw + j]);
+  }
+  // R tile rows, chunks of 2 R pixels: Wo = 28 as 2 x 14 (no wasted rows)
+  const int r = s.wo >= 32 ? 16 : (s.wo + 1) / 2, chunks = (s.wo + 2 * r - 1) / (2 * r);
+  const long long rowlen = (long long)chunks * 2 * r * 32;  // a row's sums: [pixels][32]
+  amx_configure(r);
+  const int gblocks = (groups + NGMAX - 1) / NGMAX;
+  const int rgroups = (s.ho + AMX_ROWS - 1) / AMX_ROWS;
+  std::vector<std::int32_t> sums((std::size_t)(AMX_ROWS * rowlen + PX * 32));  // + tile overhang
+  const long long tasks = (long long)n * gblocks * rgroups;
+#pragma omp for schedule(dynamic, 1)
+  for (long long t = 0; t < tasks; ++t) {
+    const int y0 = (int)(t % rgroups) * AMX_ROWS, gb = (int)(t / rgroups % gblocks);
+    const int i = (int)(t / ((long long)rgroups * gblocks));
+    const int ye = y0 + AMX_ROWS < s.ho ? y0 + AMX_ROWS : s.ho;
+    for (int dy = 0; dy < 3; ++dy)
+      for (int y = y0; y < ye; ++y)
+        for (int c = 0; c < chunks; ++c) {
+          const int x0 = 2 * r * c;
+          std::int32_t* buf = sums.data() + (y - y0) * rowlen + x0 * 32;
+          if (s.wo - x0 > r)
+            amx_block<true>(s, ab, wb, i, gb, y, x0, r, dy, dy == 0, buf);
+          else
+            amx_block<false>(s, ab, wb, i, gb, y, x0, r, dy, dy == 0, buf);
+        }
+    const int g0 = gb * NGMAX, ng = groups - g0 < NGMAX ? groups - g0 : NGMAX;
+    for (int y = y0; y < ye; ++y)
+      for (int x = 0; x < s.wo; x += PX) {
+        const Spot p = spot(s, i, y, x);
+        const std::int32_t* d = sums.data() + (y - y0) * rowlen + x * 32;
+        switch (ng) {
+          case 4: amx_epilogue<4>(s, i, g0, y, p, d); break;
+          case 3: amx_epilogue<3>(s, i, g0, y, p, d); break;
+          case 2: amx_epilogue<2>(s, i, g0, y, p, d); break;
+          default: amx_epilogue<1>(s, i, g0, y, p, d); break;
+        }
+      }
+  }
+  _tile_release();
+}
+#endif
+
 static void conv(std::uintptr_t a_p, std::uintptr_t w_p, int n, int c, int cw, int hp, int wp,
                  int cout, int ho, int wo, int stride, std::uintptr_t corr_p, int mode,
                  std::uintptr_t a_scale_p, std::uintptr_t b_p, std::uintptr_t res_p,
                  long long res_cs, float lo, float hi, std::uintptr_t out_p, std::uintptr_t pout_p,
                  std::uintptr_t pthr_p, int pcw, std::uintptr_t x_p, std::uintptr_t thr_p,
-                 bool nhwc, int threads) {
+                 bool nhwc, int threads, std::uintptr_t wb_p, std::uintptr_t ab_p) {
+#ifndef BIMTDP_AMX
+  if (wb_p) throw std::runtime_error("this build has no AMX kernel");
+#endif
   const int groups = (cout + 7) / 8, gblocks = (groups + NGMAX - 1) / NGMAX;
   Args s{reinterpret_cast<const u64*>(a_p), reinterpret_cast<const u64*>(w_p), c, cw, hp, wp,
                cout, groups * 8, ho, wo, stride, mode, reinterpret_cast<const int*>(corr_p),
@@ -398,29 +596,36 @@ static void conv(std::uintptr_t a_p, std::uintptr_t w_p, int n, int c, int cw, i
   // x_p != 0: pack the float input x [N][C][(Hp - 2) (Wp - 2)] (thresholds thr_p) into a_p first,
   // rows split across the same team, so one team wake-up serves both
   const PackArgs p{reinterpret_cast<const float*>(x_p), reinterpret_cast<const float*>(thr_p), c,
-                   hp - 2, wp - 2, cw, wp, nhwc, reinterpret_cast<u64*>(a_p)};
+                   hp - 2, wp - 2, cw, wp, nhwc, reinterpret_cast<u64*>(a_p),
+                   reinterpret_cast<std::int8_t*>(wb_p ? ab_p : 0)};
   const long long rows = (long long)n * gblocks * ho;  // a task: one row of one channel block
   py::gil_scoped_release release;
 #pragma omp parallel num_threads(threads)
   {
     if (x_p) pack_all(p, n);  // ends in a barrier: all of x packed before any tile
-    // channel blocks outermost: consecutive tasks share their weight blocks (L1); dynamic chunks
-    // so that a thread the scheduler pre-empts (a loaded machine) leaves its work to the other
+#ifdef BIMTDP_AMX
+    if (wb_p)  // AMX: wb_p the +-1 weight bytes, ab_p the byte scratch
+      amx_conv(s, n, groups, reinterpret_cast<const std::int8_t*>(wb_p), reinterpret_cast<std::int8_t*>(ab_p), x_p != 0);
+    else
+#endif
+    {  // channel blocks outermost: consecutive tasks share their weight blocks (L1); dynamic
+       // chunks so that a thread the scheduler pre-empts (a loaded machine) leaves its work to the other
 #pragma omp for schedule(dynamic, 2)
-    for (long long t = 0; t < rows; ++t) {
-      const int y = (int)(t % ho);
-      const int gb = (int)(t / ho % gblocks);
-      const int i = (int)(t / ((long long)ho * gblocks));
-      const int g0 = gb * NGMAX, ng = groups - g0 < NGMAX ? groups - g0 : NGMAX;
-      if (ng == NGMAX && cw == 4)  // C 193..256 in full 32-channel blocks: the benchmarked case
-        for (int x0 = 0; x0 < wo; x0 += PX) tile<NGMAX, 4>(s, i, g0, y, x0);
-      else
-        for (int x0 = 0; x0 < wo; x0 += PX) switch (ng) {
-            case 4: tile<4, 0>(s, i, g0, y, x0); break;
-            case 3: tile<3, 0>(s, i, g0, y, x0); break;
-            case 2: tile<2, 0>(s, i, g0, y, x0); break;
-            default: tile<1, 0>(s, i, g0, y, x0); break;
-          }
+      for (long long t = 0; t < rows; ++t) {
+        const int y = (int)(t % ho);
+        const int gb = (int)(t / ho % gblocks);
+        const int i = (int)(t / ((long long)ho * gblocks));
+        const int g0 = gb * NGMAX, ng = groups - g0 < NGMAX ? groups - g0 : NGMAX;
+        if (ng == NGMAX && cw == 4)  // C 193..256 in full 32-channel blocks: the benchmarked case
+          for (int x0 = 0; x0 < wo; x0 += PX) tile<NGMAX, 4>(s, i, g0, y, x0);
+        else
+          for (int x0 = 0; x0 < wo; x0 += PX) switch (ng) {
+              case 4: tile<4, 0>(s, i, g0, y, x0); break;
+              case 3: tile<3, 0>(s, i, g0, y, x0); break;
+              case 2: tile<2, 0>(s, i, g0, y, x0); break;
+              default: tile<1, 0>(s, i, g0, y, x0); break;
+            }
+      }
     }
   }
 }
@@ -429,4 +634,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("kernel_name", &kernel_name);
   m.def("conv", &conv);
   m.def("pack", &pack);
+#ifdef BIMTDP_AMX
+  m.def("amx_ready", &amx_ready);
+#endif
 }

@@ -2,6 +2,8 @@
 
 The kernel (``kernel.cpp``) compiles on first use through ``torch.utils.cpp_extension`` into
 torch's extension folder (``$TORCH_EXTENSIONS_DIR``), named by a digest of its source: with
+``-mamx-{tile,int8}`` as well (the exact ±1-byte ``tdpbssd`` kernel) when the CPU reports
+``amx_tile`` and ``amx_int8`` and the OS grants the tile state, else with
 ``-mavx512{f,bw,dq,vl,vpopcntdq}`` when the CPU reports them, else portably
 (``__builtin_popcountll``). Without a compiler it falls back to numba. :func:`kernel_info` says
 which kernel runs. Zero padding is exact: the packed border holds +1 and the convolution of the
@@ -14,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import threading
 import warnings
 from dataclasses import dataclass
 from functools import cache
@@ -24,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-KERNELS = ("auto", "avx512", "portable", "numba")
+KERNELS = ("auto", "amx", "avx512", "portable", "numba")
 KERNEL_ENV = "PAPERZOO_BIMTDP_KERNEL"  # force a kernel (e.g. "portable" on a CPU test)
 SOURCE = Path(__file__).with_name("kernel.cpp")
 
@@ -41,8 +44,18 @@ def cpu_flags() -> set[str]:
     return set()
 
 
+VPOPCNTDQ_FLAGS = ("avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_vpopcntdq")
+AMX_FLAGS = ("amx_tile", "amx_int8")
+
+
 def has_vpopcntdq() -> bool:
-    return {"avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_vpopcntdq"} <= cpu_flags()
+    return set(VPOPCNTDQ_FLAGS) <= cpu_flags()
+
+
+def missing_amx() -> list[str]:
+    """The CPU flags the AMX kernel needs and this CPU lacks (with what it needs of AVX-512)."""
+    have = cpu_flags()
+    return [f for f in AMX_FLAGS + VPOPCNTDQ_FLAGS if f not in have]
 
 
 @dataclass(frozen=True)
@@ -63,9 +76,10 @@ def _compile(flavour: str) -> Any:
     flags = ["-O3", "-fopenmp", "-std=c++17"]
     flags += (
         ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx512vpopcntdq"]
-        if flavour == "avx512"
+        if flavour in ("avx512", "amx")
         else []
     )
+    flags += ["-mamx-tile", "-mamx-int8", "-DBIMTDP_AMX"] if flavour == "amx" else []
     flags += ["-mpopcnt"] if "popcnt" in cpu_flags() else []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -84,6 +98,11 @@ def _backend(requested: str) -> tuple[Any, KernelInfo]:
         raise ValueError(f"kernel: unknown {requested!r} (known: {', '.join(KERNELS)})")
     notes = []
     want = requested
+    if want in ("auto", "amx"):
+        amx = _amx_backend(requested == "amx", notes)
+        if amx is not None:
+            return amx
+        want = "auto"
     if want in ("auto", "avx512"):
         if has_vpopcntdq():
             want = "avx512"
@@ -106,6 +125,25 @@ def _backend(requested: str) -> tuple[Any, KernelInfo]:
             + "); install a C++ compiler and ninja, or numba"
         ) from err
     return numba_kernel, KernelInfo(numba_kernel.kernel_name(), "; ".join(notes) or "numba")
+
+
+def _amx_backend(forced: bool, notes: list[str]) -> tuple[Any, KernelInfo] | None:
+    """The AMX kernel, or None (why appended to ``notes``); ``forced``: raise instead."""
+    missing = missing_amx()
+    if missing:
+        why = f"CPU lacks {', '.join(missing)}"
+    else:
+        try:
+            module = _compile("amx")
+            why = "" if module.amx_ready() else "the OS refused the AMX tile state (XTILEDATA)"
+        except Exception as err:  # a compiler or assembler without AMX
+            why = f"AMX build failed ({type(err).__name__})"
+    if not why:
+        return _Amx(module), KernelInfo("amx-int8", "; ".join(notes) or "compiled C++, AMX-INT8")
+    if forced:
+        raise RuntimeError(f"kernel 'amx': {why}; use kernel 'auto' or 'avx512'")
+    notes.append(f"{why}: no AMX kernel")
+    return None
 
 
 class _Cpp:
@@ -202,7 +240,31 @@ class _Cpp:
             0 if source is None else source[1].data_ptr(),
             nhwc,
             threads,
+            *self._amx_pointers(a, w),
         )
+
+    def _amx_pointers(self, a: Tensor, w: Tensor) -> tuple[int, int]:
+        return 0, 0  # (±1 weight bytes, byte scratch): the popcount kernels use neither
+
+
+class _Amx(_Cpp):
+    """The AMX-INT8 kernel: same interface and outputs; it takes the ±1 weight bytes
+    (:func:`amx_weights`, cached per layer) and expands the packed input into a byte scratch
+    (one per calling thread and input shape, kept by this object) inside the conv call."""
+
+    amx_weights = True
+
+    def __init__(self, module: Any) -> None:
+        super().__init__(module)
+        self._scratch: dict[tuple[int, ...], Tensor] = {}
+
+    def _amx_pointers(self, a: Tensor, w: Tensor) -> tuple[int, int]:
+        key = (threading.get_ident(), *a.shape)
+        if key not in self._scratch:  # border +1 (the kernel writes only the interior); 64
+            # pixels of slack: the last tiles read past the image
+            n, hp, wp, cw = a.shape
+            self._scratch[key] = torch.ones((n * hp * wp + 64) * 64 * cw, dtype=torch.int8)
+        return w.data_ptr(), self._scratch[key].data_ptr()
 
 
 def backend(kernel: str | None = None) -> tuple[Any, KernelInfo]:
@@ -238,6 +300,20 @@ def block_weights(packed: Tensor) -> Tensor:
     out = torch.zeros(g * 8, 9 * cw, dtype=torch.int64)
     out[:o] = packed.reshape(o, 9 * cw)
     return out.view(g, 8, 9 * cw).transpose(1, 2).contiguous()
+
+
+def amx_weights(packed: Tensor, channels: int) -> Tensor:
+    """Packed [O, 3, 3, Cw] -> ±1 int8 [⌈O/32⌉, 9 Cw, 2, 16, 16, 4]: per 32 output channels and
+    K step (tap, 64 channels), two 16-channel tiles in the AMX VNNI layout (row r, column n:
+    K 4r .. 4r + 3 of output channel n); channel padding and extra output channels 0."""
+    o, cw = packed.shape[0], packed.shape[3]
+    bits = (packed.unsqueeze(-1) >> torch.arange(64)) & 1  # [O, 3, 3, Cw, 64]
+    pm1 = (2 * bits - 1).to(torch.int8).reshape(o, 9, cw * 64)
+    pm1[..., channels:] = 0
+    g = (o + 31) // 32
+    out = torch.zeros(g * 32, 9 * cw * 64, dtype=torch.int8)
+    out[:o] = pm1.reshape(o, -1)
+    return out.view(g, 2, 16, 9 * cw, 16, 4).permute(0, 3, 1, 4, 2, 5).contiguous()
 
 
 def packed_buffer(n: int, h: int, w: int, channels: int) -> Tensor:
@@ -358,6 +434,7 @@ class PackedConv3x3:
         self._sign = F.pad(flip, pad), F.pad(fold_thresholds(self.scale, self.bias).float(), pad)
         self._corr: dict[tuple[int, int, bool], Tensor] = {}
         self._mod: Any = None  # the kernel module, resolved on first use
+        self._amx: Tensor | None = None  # the AMX kernel's weight bytes, on first use
 
     def _backend(self) -> Any:
         if self._mod is None:
@@ -365,11 +442,16 @@ class PackedConv3x3:
         return self._mod
 
     def __getstate__(self) -> dict[str, Any]:  # copies and pickles resolve the kernel anew
-        return {**self.__dict__, "_mod": None}
+        return {**self.__dict__, "_mod": None, "_amx": None}
 
     @property
     def weight_bytes(self) -> int:
         return self.packed.numel() * 8
+
+    @property
+    def amx_scratch_bytes(self) -> int:
+        """Bytes of the AMX kernel's ±1 weight scratch (0 until the AMX kernel has run)."""
+        return 0 if self._amx is None else self._amx.numel()
 
     def out_size(self, h: int, w: int) -> tuple[int, int]:
         return (h - 1) // self.stride + 1, (w - 1) // self.stride + 1
@@ -485,9 +567,13 @@ class PackedConv3x3:
         if pack_out is not None and fused:
             thr = self._pack_threshold(pack_threshold) if mode == "affine" else None
             extra += (pack_out, thr, o)
+        if getattr(mod, "amx_weights", False):
+            weights = self._amx_bytes()
+        else:
+            weights = self.blocked if getattr(mod, "blocked_weights", False) else self.packed
         mod.conv(
             packed,
-            self.blocked if getattr(mod, "blocked_weights", False) else self.packed,
+            weights,
             self.in_channels,
             self.stride,
             corr,
@@ -508,6 +594,14 @@ class PackedConv3x3:
         if pack_out is not None and not fused:
             pack_activations(result, pack_threshold, self.kernel, threads, pack_out)
         return result
+
+    def _amx_bytes(self) -> Tensor:
+        """The AMX kernel's ±1 weight bytes, expanded from the packed bits on first use and
+        kept (a per-layer scratch of ¼ the fp32 bytes, 8× the packed ones; not counted in
+        ``weight_bytes``, not pickled)."""
+        if self._amx is None:
+            self._amx = amx_weights(self.packed, self.in_channels)
+        return self._amx
 
     def _pack_threshold(self, thr: Tensor | None) -> Tensor:
         """Per-channel thresholds of the fused packed output, padded to whole 8-channel groups."""
@@ -571,12 +665,14 @@ def packed_bytes_ratio(w: Tensor) -> float:
 __all__ = [
     "KERNELS",
     "KernelInfo",
+    "amx_weights",
     "PackedConv3x3",
     "backend",
     "block_weights",
     "cpu_flags",
     "fold_thresholds",
     "kernel_info",
+    "missing_amx",
     "pack_activations",
     "pack_weights",
     "packed_buffer",

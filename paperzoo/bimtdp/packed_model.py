@@ -6,19 +6,29 @@ packed, and weight scale and BN fold into one affine map a·dot + b; the residua
 Hardtanh ``post`` run inside the kernel, whose channels-last output the next block packs
 directly. A stage of consecutive blocks becomes a :class:`PackedStage`: only its first block packs
 from float; every later block's packed input comes out of the previous block's epilogue. FP parts
-(stem, 1×1 projections, VIB, heads) stay as they are.
+(stem, 1×1 projections, VIB, heads) stay as they are. By default the blocks run the AVX-512
+popcount kernel even where the AMX one is available: the whole encoder measured faster on it
+(docs/bimtdp.md §4); ``kernel`` or ``$PAPERZOO_BIMTDP_KERNEL`` choose otherwise.
 """
 
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from paperzoo.bimtdp.blocks import BinaryBlock
-from paperzoo.bimtdp.packed import PackedConv3x3, backend, pack_activations, packed_buffer
+from paperzoo.bimtdp.packed import (
+    KERNEL_ENV,
+    PackedConv3x3,
+    backend,
+    kernel_info,
+    pack_activations,
+    packed_buffer,
+)
 
 
 def fold_bn(bn: nn.BatchNorm2d, weight_scale: Tensor) -> tuple[Tensor, Tensor]:
@@ -123,9 +133,20 @@ class PackedStage(nn.Sequential):
         return y
 
 
+def encoder_kernel() -> str:
+    """The default kernel of exported models: ``$PAPERZOO_BIMTDP_KERNEL``, else ``auto``, but
+    ``avx512`` where ``auto`` would be AMX (slower in the whole encoder here, docs §4)."""
+    chosen = os.environ.get(KERNEL_ENV)
+    if chosen:
+        return chosen
+    return "avx512" if kernel_info("auto").name == "amx-int8" else "auto"
+
+
 def export_packed(model: nn.Module, kernel: str | None = None) -> nn.Module:
     """A copy of ``model`` (eval mode) with every BinaryBlock replaced by its packed form and
-    every nn.Sequential of them by a :class:`PackedStage`."""
+    every nn.Sequential of them by a :class:`PackedStage` (``kernel``: default
+    :func:`encoder_kernel`)."""
+    kernel = kernel or encoder_kernel()
     packed = copy.deepcopy(model).eval()
     for module in list(packed.modules()):
         for child_name, child in list(module.named_children()):

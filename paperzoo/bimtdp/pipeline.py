@@ -27,7 +27,12 @@ from paperzoo.bimtdp.experiments import (
 from paperzoo.bimtdp.metrics import evaluate
 from paperzoo.bimtdp.models import MultiTaskNet
 from paperzoo.bimtdp.packed import kernel_info
-from paperzoo.bimtdp.packed_model import export_packed, model_bytes, packed_weight_bytes
+from paperzoo.bimtdp.packed_model import (
+    encoder_kernel,
+    export_packed,
+    model_bytes,
+    packed_weight_bytes,
+)
 from paperzoo.bimtdp.training import train
 from paperzoo.core.io import load_weights_only, save_checkpoint
 from paperzoo.core.plot import new_figure, save_figure
@@ -114,7 +119,7 @@ def export_checkpoint(
         if hasattr(m, "conv") and hasattr(m.conv, "packed")
     }
     torch.save({"blocks": tensors, "fp_state_dict": model.state_dict(), "meta": meta}, out)
-    info = kernel_info(kernel)
+    info = kernel_info(kernel or encoder_kernel())
     return {
         "kernel": info.name,
         "kernel_note": info.note,
@@ -170,7 +175,7 @@ def predict_image(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 runner = export_packed(model)
-            kernel = kernel_info().name
+            kernel = kernel_info(encoder_kernel()).name
     with torch.no_grad():
         r = runner(x)["out"]
     panels = [("input", x[0].permute(1, 2, 0).numpy(), None)]

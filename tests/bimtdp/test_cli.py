@@ -66,3 +66,15 @@ def test_user_errors_print_one_error_line(checkpoints, tmp_path):
 def test_kernel_command_names_the_kernel():
     result = runner.invoke(app, ["kernel"])
     assert result.exit_code == 0 and "kernel:" in result.output and "CPU flags" in result.output
+
+
+def test_forcing_amx_without_it_is_one_error_line(monkeypatch):
+    from paperzoo.bimtdp import packed
+
+    monkeypatch.setattr(packed, "cpu_flags", lambda: {"avx2", "popcnt"})
+    packed._backend.cache_clear()
+    try:
+        result = runner.invoke(app, ["kernel", "--name", "amx"])
+    finally:
+        packed._backend.cache_clear()
+    assert result.exit_code == 1 and "error: kernel 'amx': CPU lacks amx_tile" in result.output

@@ -99,7 +99,9 @@ def test_exported_packed_model_matches_the_float_student(variant, binarizer):
 
 @pytest.mark.filterwarnings("ignore:packed conv")
 @pytest.mark.parametrize("binarizer,width", [(None, 64), (None, 70), ("naive", 40)])
-def test_packed_stages_hand_on_packed_bits_bit_exact_against_block_by_block(binarizer, width):
+def test_packed_stages_hand_on_packed_bits_bit_exact_against_block_by_block(
+    binarizer, width, cpp_kernel
+):
     # IR-Net blocks keep the float residual stream (in place); naive blocks keep none between them
     torch.manual_seed(1)
     variant = "naive" if binarizer == "naive" else "bnn"
@@ -109,7 +111,7 @@ def test_packed_stages_hand_on_packed_bits_bit_exact_against_block_by_block(bina
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.uniform_(-0.5, 0.5)
             m.running_var.uniform_(0.5, 2.0)
-    packed = export_packed(model)
+    packed = export_packed(model, kernel=cpp_kernel)
     assert isinstance(packed.stage1, PackedStage) and packed.stage1.fused
     x = torch.rand(2, 3, 12, 10)
     with torch.no_grad():

@@ -1,3 +1,5 @@
+import pickle
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -6,7 +8,9 @@ from paperzoo.bimtdp.packed import (
     PackedConv3x3,
     backend,
     fold_thresholds,
+    has_vpopcntdq,
     kernel_info,
+    missing_amx,
     pack_activations,
     pack_weights,
     packed_buffer,
@@ -24,13 +28,17 @@ def _ref(x, w, stride):
 
 
 @pytest.mark.filterwarnings("ignore:packed conv")
-@pytest.mark.parametrize("cin,cout,stride,h,w", CASES)
-def test_packed_conv_is_bit_exact_against_conv2d_on_pm1(cin, cout, stride, h, w):
+@pytest.mark.parametrize("cin,cout,stride,h,w", CASES + [(256, 40, 1, 28, 28), (64, 8, 2, 33, 35)])
+def test_packed_conv_is_bit_exact_against_conv2d_on_pm1(cpp_kernel, cin, cout, stride, h, w):
+    # also rows wider than one 32-pixel AMX block, from float input and from packed input
     g = torch.Generator().manual_seed(cin)
     x, wt = torch.randn(2, cin, h, w, generator=g), torch.randn(cout, cin, 3, 3, generator=g)
-    got = PackedConv3x3(wt, stride=stride)(x, mode="int")
+    conv = PackedConv3x3(wt, stride=stride, kernel=cpp_kernel)
+    got = conv(x, mode="int")
     assert got.dtype == torch.int32
-    assert torch.equal(got.double(), _ref(x, wt, stride).double())
+    want = _ref(x, wt, stride).double()
+    assert torch.equal(got.double(), want)
+    assert torch.equal(conv.run(pack_activations(x), h, w, "int").double(), want)
 
 
 @pytest.mark.filterwarnings("ignore:packed conv")
@@ -139,11 +147,11 @@ def test_bad_inputs_are_refused():
 
 
 def test_kernel_choice_follows_the_cpu():
-    from paperzoo.bimtdp.packed import has_vpopcntdq
-
     info = kernel_info()
-    if has_vpopcntdq():
-        assert info.name == "avx512-vpopcntdq"
+    if not missing_amx() and "refused" not in info.note and "failed" not in info.note:
+        assert info.name == "amx-int8"
+    elif has_vpopcntdq():
+        assert info.name == "avx512-vpopcntdq" and "no AMX kernel" in info.note
     else:
         assert info.name in ("portable-popcount", "numba-swar-popcount") and info.note
 
@@ -187,6 +195,28 @@ def test_a_cpu_without_vpopcntdq_falls_back_and_says_so(monkeypatch):
         packed._backend.cache_clear()
 
 
+def test_forcing_amx_on_a_cpu_without_it_is_one_clear_error(monkeypatch):
+    from paperzoo.bimtdp import packed
+
+    monkeypatch.setattr(packed, "cpu_flags", lambda: {"avx512f", "avx512_vpopcntdq", "popcnt"})
+    packed._backend.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="kernel 'amx': CPU lacks amx_tile, amx_int8"):
+            packed.kernel_info("amx")
+    finally:
+        packed._backend.cache_clear()
+
+
+@pytest.mark.parametrize("cpp_kernel", ["amx"], indirect=True)
+def test_amx_weight_bytes_are_a_scratch_that_is_never_pickled(cpp_kernel):
+    conv = PackedConv3x3(torch.randn(40, 64, 3, 3), kernel="amx")
+    assert conv.amx_scratch_bytes == 0
+    conv(torch.randn(1, 64, 5, 5))
+    assert conv.amx_scratch_bytes == 64 * 9 * 64  # 40 output channels padded to 64, 1 byte each
+    assert conv.weight_bytes * 32 == 40 * 64 * 9 * 4  # what is stored stays bit-packed
+    assert pickle.loads(pickle.dumps(conv)).amx_scratch_bytes == 0
+
+
 def test_without_a_compiler_the_numba_kernel_runs_and_says_why(monkeypatch):
     pytest.importorskip("numba")
     from paperzoo.bimtdp import packed
@@ -209,13 +239,15 @@ FUSED_CASES = [(64, 8, 1, 9, 11), (70, 20, 1, 8, 8), (128, 40, 2, 7, 9), (130, 7
 
 @pytest.mark.filterwarnings("ignore:packed conv")
 @pytest.mark.parametrize("cin,cout,stride,h,w", FUSED_CASES)
-def test_fused_packed_output_is_bit_exact_against_packing_the_float_output(cin, cout, stride, h, w):
+def test_fused_packed_output_is_bit_exact_against_packing_the_float_output(
+    cpp_kernel, cin, cout, stride, h, w
+):
     # odd channel counts (partial words, partial 32-channel tiles), stride 2, and images small
     # enough that most outputs need the padding correction
     g = torch.Generator().manual_seed(cin + cout)
     x, wt = torch.randn(2, cin, h, w, generator=g), torch.randn(cout, cin, 3, 3, generator=g)
     a, b = torch.randn(cout, generator=g), torch.randn(cout, generator=g) * 5
-    conv = PackedConv3x3(wt, a, b, stride=stride)
+    conv = PackedConv3x3(wt, a, b, stride=stride, kernel=cpp_kernel)
     ho, wo = conv.out_size(h, w)
     res = torch.randn(2, cout, ho, wo, generator=g)
     tau = torch.randn(cout, generator=g) * 0.3
