@@ -34,6 +34,8 @@ class FourBodyConfig:
     plus the LO non-factorisable transverse emission, §2.15 (Q20)).
     ``swave``: add the f0(980) S-wave amplitudes A_VS, A_SV in naive factorisation with the
     Flatté lineshape (docs/pqcd.md §2.16); ``False`` leaves them zero (P-wave only).
+    ``wilson_at_t``: at B2, B3L and B3 the Wilson coefficients C_i(t) run to each point's hard
+    scale t inside the kT integrals (docs/pqcd.md §2.14); ``False`` keeps them at μ = m_b.
     """
 
     pipi_window: tuple[float, float] = (0.28, 1.3)
@@ -44,6 +46,7 @@ class FourBodyConfig:
     strong_phases: tuple[tuple[float, ...], ...] | None = None
     dynamics: str = "B1"
     swave: bool = False
+    wilson_at_t: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pipi_window", _window("pipi_window", self.pipi_window))
@@ -54,8 +57,9 @@ class FourBodyConfig:
                 raise ValueError(f"{name} must be an integer >= 2, got {n!r}")
         if not (math.isfinite(self.width_scale) and self.width_scale > 0):
             raise ValueError(f"width_scale must be finite and > 0, got {self.width_scale}")
-        if not isinstance(self.swave, bool):
-            raise ValueError(f"swave must be True or False, got {self.swave!r}")
+        for name in ("swave", "wilson_at_t"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.dynamics not in DYNAMICS:
             raise ValueError(f"dynamics must be one of {DYNAMICS}, got {self.dynamics!r}")
         if self.strong_phases is not None:

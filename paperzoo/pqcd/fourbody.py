@@ -46,6 +46,7 @@ __all__ = [
     "point_amplitudes",
     "evaluate",
     "interference_matrices",
+    "factorisable_coefficients",
     "longitudinal_scale",
     "nonfact_longitudinal",
     "two_body_rate",
@@ -261,18 +262,47 @@ KT_GRID = (24, 32)
 
 
 @lru_cache(maxsize=64)
-def _kt_a0(which: str, params: tuple[tuple[str, float], ...]) -> float:
-    return bv_form_factor_a0(which, dict(params), *KT_GRID)
+def _kt_a0(which: str, params: tuple[tuple[str, float], ...]) -> tuple[float, tuple[float, ...]]:
+    """A_0^{kT}(0) and C̄_i = ∫C_i(t) dA_0 / A_0 (the coefficients at the kernel's hard scales)."""
+    a0 = bv_form_factor_a0(which, dict(params), *KT_GRID)
+    weighted = bv_form_factor_a0(which, dict(params), *KT_GRID, wilson=True)
+    return a0, tuple(float(c) for c in weighted / a0)
 
 
 #: grid of the non-factorisable integral inside the amplitudes (within 2 % of 24² × 28², §2.15)
 NF_GRID = (12, 16)
 
+#: the inputs the LO running C_i(t) of §2.14 depends on
+_WILSON_KEYS = (
+    *(f"C{i}" for i in range(1, 7)),
+    *(f"C{i}_over_alpha" for i in range(7, 11)),
+    "alpha_em",
+    "WC_mu_b",
+)
+
+
+def _split(r: Mapping[str, complex | np.ndarray]) -> tuple:
+    return (
+        r["LL"],
+        r["LR"],
+        tuple(complex(v) for v in r["LL_C"]),
+        tuple(complex(v) for v in r["LR_C"]),
+    )
+
 
 @lru_cache(maxsize=64)
-def _nonfact(which: str, params: tuple[tuple[str, float], ...]) -> tuple[complex, complex]:
-    r = nonfactorisable_emission(which, dict(params), *NF_GRID)
-    return r["LL"], r["LR"]
+def _nonfact(which: str, params: tuple[tuple[str, float], ...]) -> tuple:
+    return _split(nonfactorisable_emission(which, dict(params), *NF_GRID))
+
+
+def _nf_combine(ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float], m: tuple) -> tuple:
+    """(λ_u, λ_t) of Σ C M̂ from one (M̂^LL, M̂^LR, ∫C_i M̂^LL, ∫C_i M̂^LR) (§2.14, §2.15): with
+    ``cfg.wilson_at_t`` the channel's combination (linear in C_i) of the C_i(t)-weighted ones."""
+    m_ll, m_lr, c_ll, c_lr = m
+    if not cfg.wilson_at_t:
+        return tuple(ll * m_ll + lr * m_lr for ll, lr in ch.nonfact_coefficients(_wilson(inp)))
+    ll_c, lr_c = dict(enumerate(c_ll, 1)), dict(enumerate(c_lr, 1))
+    return tuple(_NF_COEFF[e](ll_c)[0] + _NF_COEFF[e](lr_c)[1] for e in (ch.nf_tree, ch.nf_penguin))
 
 
 def _lcsr_a0(ch: Channel, inp: Mapping[str, float]) -> float:
@@ -287,10 +317,28 @@ def longitudinal_scale(ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float
     """1 at stage B1; at B2 and B3 A_0^{kT}(0)/A_0^{LCSR}(0) of the recoil form factors (§2.13)."""
     if cfg.dynamics == "B1":
         return 1.0
+    return _kt_a0(ch.form_factors, _kt_params(ch, inp))[0] / _lcsr_a0(ch, inp)
+
+
+def _kt_params(ch: Channel, inp: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
     mb_key, fb_key, om_key, v = BV_SETS[ch.form_factors]
     keys = (mb_key, fb_key, om_key, f"m_{v}", f"f_{v}", f"f_{v}_T", f"a2_{v}")
-    params = tuple((k, float(inp[k])) for k in (*keys, "Lambda_QCD4", "threshold_c"))
-    return _kt_a0(ch.form_factors, params) / _lcsr_a0(ch, inp)
+    keys += ("Lambda_QCD4", "threshold_c", *_WILSON_KEYS)
+    return tuple((k, float(inp[k])) for k in keys)
+
+
+def factorisable_coefficients(
+    ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float]
+) -> tuple[float, float]:
+    """(c_u, c_t) of the factorisable amplitudes: the a_i of μ = m_b at B1 or without
+    ``cfg.wilson_at_t``; otherwise the a_i of C̄_i = ∫C_i(t) dA_0^{kT}/A_0^{kT} (§2.14), the
+    longitudinal kernel's average also used for the transverse helicities (no kT H_± built)."""
+    if cfg.dynamics == "B1" or not cfg.wilson_at_t:
+        return ch.coefficients(effective_coefficients(inp))
+    c_bar = _kt_a0(ch.form_factors, _kt_params(ch, inp))[1]
+    run = dict(inp) | {f"C{i}": c_bar[i - 1] for i in range(1, 7)}
+    run |= {f"C{i}_over_alpha": c_bar[i - 1] / inp["alpha_em"] for i in range(7, 11)}
+    return ch.coefficients(effective_coefficients(run))
 
 
 def nonfact_longitudinal(
@@ -300,9 +348,10 @@ def nonfact_longitudinal(
     A_0(0), Σ_{LL,LR} C M̂/A_0^{LCSR}(0) (§2.15); zero below stage B3."""
     if cfg.dynamics not in ("B3L", "B3"):
         return 0j, 0j
-    m_ll, m_lr = _nonfact(ch.form_factors, _nf_params(ch, inp))
     lcsr = _lcsr_a0(ch, inp)
-    return tuple((ll * m_ll + lr * m_lr) / lcsr for ll, lr in ch.nonfact_coefficients(_wilson(inp)))
+    return tuple(
+        n / lcsr for n in _nf_combine(ch, cfg, inp, _nonfact(ch.form_factors, _nf_params(ch, inp)))
+    )
 
 
 def _nf_params(ch: Channel, inp: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
@@ -310,6 +359,7 @@ def _nf_params(ch: Channel, inp: Mapping[str, float]) -> tuple[tuple[str, float]
     v3 = EMITTED[ch.form_factors]
     keys = (mb_key, fb_key, om_key, f"f_{v}", f"a2_{v}", f"a2_{v3}", "Lambda_QCD4")
     keys += (f"m_{v}", f"m_{v3}", f"f_{v}_T", f"f_{v3}", f"f_{v3}_T", "hard_scale_factor")
+    keys += _WILSON_KEYS
     return tuple((k, float(inp[k])) for k in keys)
 
 
@@ -319,9 +369,9 @@ def _wilson(inp: Mapping[str, float]) -> dict[int, float]:
 
 
 @lru_cache(maxsize=64)
-def _nonfact_transverse(which: str, params: tuple[tuple[str, float], ...]) -> tuple[complex, ...]:
+def _nonfact_transverse(which: str, params: tuple[tuple[str, float], ...]) -> tuple[tuple, tuple]:
     r = transverse_nonfactorisable(which, dict(params), *NF_GRID)
-    return r[1]["LL"], r[1]["LR"], r[-1]["LL"], r[-1]["LR"]
+    return _split(r[1]), _split(r[-1])
 
 
 def nonfact_transverse(
@@ -332,13 +382,11 @@ def nonfact_transverse(
     factorisable H_− (§2.15, Q20); zero below stage B3."""
     if cfg.dynamics != "B3":
         return (0j, 0j), (0j, 0j)
-    p_ll, p_lr, m_ll, m_lr = _nonfact_transverse(ch.form_factors, _nf_params(ch, inp))
+    plus, minus = _nonfact_transverse(ch.form_factors, _nf_params(ch, inp))
     v, a1, _ = form_factors(np.zeros(1), ch.form_factors, inp)
     unit = 0.5 * float(a1[0] + v[0])
-    return tuple(
-        ((ll * p_ll + lr * p_lr) / unit, (ll * m_ll + lr * m_lr) / unit)
-        for ll, lr in ch.nonfact_coefficients(_wilson(inp))
-    )
+    n_p, n_m = _nf_combine(ch, cfg, inp, plus), _nf_combine(ch, cfg, inp, minus)
+    return tuple((p / unit, m / unit) for p, m in zip(n_p, n_m, strict=True))
 
 
 def _strong_terms(
@@ -363,7 +411,7 @@ def _strong_terms(
     h = helicity_amplitudes(m_b, x, y, f_emit, form_factors(x**2, ch.form_factors, inp))
     pre = inp["G_F"] / math.sqrt(2) * ch.flavour
     out = np.zeros((2,) + h.shape[:-1] + (6,), dtype=complex)
-    for j, c in enumerate(ch.coefficients(effective_coefficients(inp))):
+    for j, c in enumerate(factorisable_coefficients(ch, cfg, inp)):
         out[j, ..., :3] = pre * c * h
         out[j, ..., 0] = pre * (c * scale_l + nf[j]) * h[..., 0]
         if cfg.dynamics == "B3":  # H_± = (A_∥ ± A_⊥)/√2 gain n_± H_−^{fact} (Q20)

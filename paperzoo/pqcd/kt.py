@@ -107,9 +107,10 @@ def _positive(**values: float) -> None:
             raise ValueError(f"{name} must be finite and > 0, got {v}")
 
 
-def _factorisable_emission(p, m_b, f_b, omega_b, r, das, n_x, n_b) -> float:
+def _factorisable_emission(p, m_b, f_b, omega_b, r, das, n_x, n_b, wilson=False):
     r"""8πC_F m_B² ∫dx1 dx3 b1db1 b3db3 φ_B {[(1 + x3)φ_2 + r(1 − 2x3)φ_3] E(t1) h_e(x1, x3, b1, b3)
-    + 2r φ_3' E(t2) h_e(x3, x1, b3, b1)}, with (φ_2, φ_3, φ_3') = ``das(x3)`` (§2.12)."""
+    + 2r φ_3' E(t2) h_e(x3, x1, b3, b1)}, with (φ_2, φ_3, φ_3') = ``das(x3)`` (§2.12); with
+    ``wilson`` the [10] integrals with C_i(t1), C_i(t2) inside (``wilson.running_modes``)."""
     lam, c = p["Lambda_QCD4"], p["threshold_c"]
     _positive(omega_B=omega_b, Lambda_QCD4=lam, m_B=m_b, f_B=f_b)
     x, wx = gauss_legendre(0.0, 1.0, n_x)
@@ -136,7 +137,16 @@ def _factorisable_emission(p, m_b, f_b, omega_b, r, das, n_x, n_b) -> float:
         ((1 + x3) * phi2 + r * (1 - 2 * x3) * phi3) * e_factor(t1) * _h_e(x1, x3, b1, b3, m_b, c)
     )
     term2 = 2 * r * phi3_second * e_factor(t2) * _h_e(x3, x1, b3, b1, m_b, c)
-    return float(8 * math.pi * C_F * m_b**2 * np.sum(wt * phib * (term1 + term2)))
+    pre = 8 * math.pi * C_F * m_b**2
+    if not wilson:
+        return float(pre * np.sum(wt * phib * (term1 + term2)))
+    from paperzoo.pqcd.wilson import running_modes
+
+    amps, powers = running_modes(p)
+    alpha0 = alpha_s(p["WC_mu_b"], lam)
+    eta1, eta2 = alpha0 / alpha_s(t1, lam), alpha0 / alpha_s(t2, lam)
+    modes = [np.sum(wt * phib * (term1 * eta1**pk + term2 * eta2**pk)) for pk in powers]
+    return pre * (amps @ np.array(modes))
 
 
 def bpi_form_factor(
@@ -180,9 +190,12 @@ def bv_form_factor_a0(
     inp: Mapping[str, float] | None = None,
     n_x: int = 32,
     n_b: int = 40,
+    wilson: bool = False,
     **overrides: float,
-) -> float:
-    r"""A_0^{B→V}(0) at LO in kT factorisation (§2.13): the factorisable emission with the
+) -> float | np.ndarray:
+    r"""A_0^{B→V}(0) at LO in kT factorisation (§2.13) (with ``wilson``: the [10] integrals
+    ∫C_i(t) dA_0, the Wilson coefficients at each point's hard scale, §2.14): the factorisable
+    emission with the
     longitudinal vector-meson DAs φ_2 = φ_V = 3f_V/√(2N_c) x(1 − x)[1 + a₂^∥ C₂^{3/2}(2x − 1)],
     φ_3 = φ^t + φ^s, φ_3' = φ^s, φ^t = 3f_V^T/(2√(2N_c)) (2x − 1)², φ^s = 3f_V^T/(2√(2N_c)) (1 − 2x)
     (asymptotic twist 3) and r = m_V/m_B; ``which`` is ``Bs_phi`` or ``B_rho``."""
@@ -203,4 +216,4 @@ def bv_form_factor_a0(
         phi_s = -1.5 * f_t / root * t
         return phi_v, phi_t + phi_s, phi_s
 
-    return _factorisable_emission(p, m_b, p[fb_key], p[om_key], m_v / m_b, das, n_x, n_b)
+    return _factorisable_emission(p, m_b, p[fb_key], p[om_key], m_v / m_b, das, n_x, n_b, wilson)

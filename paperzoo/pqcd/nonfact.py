@@ -37,6 +37,7 @@ from paperzoo.pqcd.kt import (
     b_meson_wave_function,
     sudakov_s,
 )
+from paperzoo.pqcd.wilson import running_modes
 
 __all__ = [
     "DA_KINDS",
@@ -225,7 +226,7 @@ def nonfactorisable_emission(
     n_b: int = 20,
     twist3: bool = True,
     **overrides: float,
-) -> dict[str, complex]:
+) -> dict[str, complex | np.ndarray]:
     r"""M̂^{LL}, M̂^{LR} of B → V2 V3 (``which`` the B → V2 set, V3 = ``EMITTED[which]``) in the
     units of A_0(0) (so that f_3(m_B² − m_2²)M̂ sits beside f_3(m_B² − m_2²)A_0), Eq. (Q18):
 
@@ -240,7 +241,7 @@ def nonfactorisable_emission(
     With ``twist3`` the numerator n φ_2 φ̂_3 gains
     Σ r_2^{δ2} r_3^{δ3} n^{(da2, da3)} φ_2^{da2} φ̂_3^{da3} (Q16′), the twist-3 DAs of (Q14)
     taken at the quark's fraction (1 − x2 for V2, x3 for V3); only the V2 terms survive,
-    n = ±x2 (§2.15)."""
+    n = ±x2 (§2.15). ``LL_C``, ``LR_C`` [10]: the same with C_i(t) inside (``_integrate``)."""
     ctx = _context(which, inp, n_x, n_b, overrides)
     da2, da3, ratio, ratio3 = ctx["da2"], ctx["da3"], ctx["ratio"], ctx["ratio3"]
     y1, y3, y2 = ctx["y"]
@@ -325,23 +326,33 @@ def _context(which: str, inp, n_x: int, n_b: int, overrides) -> dict:
     return ctx
 
 
-def _integrate(ctx: dict, num: Mapping[str, np.ndarray]) -> dict[str, complex]:
-    """Σ_{c,d} ∫ weight · E_n(t) h_n · numerator[diag_chir] (Q18), times 8πC_F m_B²/N_c."""
+def _integrate(ctx: dict, num: Mapping[str, np.ndarray]) -> dict[str, complex | np.ndarray]:
+    """Σ_{c,d} ∫ weight · E_n(t) h_n · numerator[diag_chir] (Q18), times 8πC_F m_B²/N_c: ``LL``,
+    ``LR`` without Wilson coefficients and ``LL_C``, ``LR_C`` [10] with C_i(t) inside the
+    integral (the LO running of ``wilson.running_modes`` at each point's hard scale t)."""
     X1, X2, X3, B1, B3 = (ctx[k] for k in ("X1", "X2", "X3", "B1", "B3"))
     m_b, xi, lam = ctx["m_b"], ctx["xi"], ctx["lam"]
     weight, s_fixed = ctx["weight"], ctx["s_fixed"]
+    amps, powers = running_modes(ctx["p"])
+    alpha0 = alpha_s(ctx["p"]["WC_mu_b"], lam)
     inv_b = np.maximum(1.0 / B1, 1.0 / B3)
     glu = np.sqrt(X1 * X2) * m_b
     out = {"LL": 0j, "LR": 0j}
+    modes = {chir: np.zeros(len(powers), complex) for chir in out}
     for diag, y in (("c", X3), ("d", 1 - X3)):
         t = np.maximum(xi * np.maximum(glu, np.sqrt(np.abs((X1 - y) * X2)) * m_b), inv_b)
         s_t = 2 * _evolution(t, B1, lam) + _evolution(t, B3, lam)
-        e_n = alpha_s(t, lam) * np.exp(-s_fixed - s_t)
-        core = weight * e_n * nonfact_kernel(X1, y, X2, B1, B3, m_b)
+        a_t = alpha_s(t, lam)
+        core = weight * a_t * np.exp(-s_fixed - s_t) * nonfact_kernel(X1, y, X2, B1, B3, m_b)
+        eta = alpha0 / a_t
+        red = [core.sum(axis=(-2, -1))] + [(core * eta**pk).sum(axis=(-2, -1)) for pk in powers]
         for chir in out:
-            out[chir] += complex(np.sum(core * num[f"{diag}_{chir}"][..., None, None]))
+            n = num[f"{diag}_{chir}"]
+            out[chir] += complex(np.sum(red[0] * n))
+            modes[chir] += np.array([np.sum(r * n) for r in red[1:]])
     pre = 8 * math.pi * C_F * m_b**2 / N_C
-    return {k: pre * v for k, v in out.items()}
+    res: dict[str, complex | np.ndarray] = {k: pre * v for k, v in out.items()}
+    return res | {f"{k}_C": pre * (amps @ v) for k, v in modes.items()}
 
 
 # --- transverse polarisations (Q20) --------------------------------------------------------------
@@ -423,7 +434,7 @@ def transverse_nonfactorisable(
     recoil_twist3: bool = True,
     axial_sign: float = 1.0,
     **overrides: float,
-) -> dict[int, dict[str, complex]]:
+) -> dict[int, dict[str, complex | np.ndarray]]:
     r"""M̂_λ^{LL}, M̂_λ^{LR} (λ = ±1) of the transverse helicity amplitudes, per unit r_3 and in
     units of the twist-2 transverse form factor (the factorisable helicity-− amplitude is
     2 r_3 f_3 m_B² times it; in the LCSR amplitudes (A_1 + V)/2), Eq. (Q20): the integral (Q18)

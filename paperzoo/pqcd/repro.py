@@ -47,8 +47,9 @@ NO_STRONG_PHASE = (
 B3_MISSING = (
     "our B3 strong phases come from the LO non-factorisable emission only (longitudinal and "
     "transverse; the transverse terms are gauge dependent without the twist-3 k_T-derivative "
-    "terms); the S-wave is naive factorisation (no strong phase of its own), and C_i(t) at the "
-    "hard scale and O(r²) terms are not built"
+    "terms; C_i(t) run to each point's hard scale, the transverse factorisable terms at the "
+    "longitudinal kernel's average); the S-wave is naive factorisation (no strong phase of its "
+    "own), and the kT transverse form factors and O(r²) terms are not built"
 )
 
 

@@ -1,6 +1,7 @@
 """Leading-order Wilson coefficients C_1…C_10 at a low scale from their values at M_W, by solving
-the LO QCD renormalisation group of the ΔB = 1 operators (docs/pqcd.md §2.14). A cross-check of
-the NDR values typed into ``inputs.json`` (which are NLO), not used by the amplitudes.
+the LO QCD renormalisation group of the ΔB = 1 operators (docs/pqcd.md §2.14): a cross-check of
+the NDR values typed into ``inputs.json`` (which are NLO). ``running_modes`` evolves those typed
+values from μ0 = m_b to each diagram's hard scale t (n_f = 4), as the kT integrals use them.
 
 Basis and numbering of Buchalla–Buras–Lautenbacher (O_2 the colour-allowed tree, C_2(M_W) = 1 at
 LO); the electroweak penguins start at O(α) from the Inami–Lim functions of x_t = m_t²/M_W².
@@ -15,7 +16,14 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["inami_lim", "lo_anomalous_dimension", "lo_wilson_coefficients"]
+__all__ = [
+    "inami_lim",
+    "input_coefficients",
+    "lo_anomalous_dimension",
+    "lo_wilson_coefficients",
+    "running_modes",
+    "wilson_at",
+]
 
 N_C = 3.0
 
@@ -78,3 +86,36 @@ def lo_wilson_coefficients(inp: Mapping[str, float], mu: float | None = None) ->
     vals, vecs = np.linalg.eig(lo_anomalous_dimension().T)
     u = (vecs * eta ** (vals / (2 * beta0))) @ np.linalg.inv(vecs)
     return np.real_if_close(u @ c_w).real
+
+
+def input_coefficients(inp: Mapping[str, float]) -> np.ndarray:
+    """C_1…C_10 [10] of the inputs at μ0 = ``WC_mu_b`` (C_7…C_10 from C_i/α_em × α_em)."""
+    c = [inp[f"C{i}"] for i in range(1, 7)]
+    return np.array(c + [inp[f"C{i}_over_alpha"] * inp["alpha_em"] for i in range(7, 11)])
+
+
+def running_modes(inp: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    r"""(A [10, 10], p [10]) with C(t) = Σ_k A[:, k] η(t)^{p_k}, η(t) = α_s(μ0)/α_s(t): the LO
+    solution C(t) = V diag(η^{γ_k/(2β_0)}) V⁻¹ C(μ0) with γ^(0) of n_f = 4 (β_0 = 25/3),
+    μ0 = ``WC_mu_b`` and C(μ0) the typed inputs (§2.14, Eq. (Q15′)); α_s(t) is the one-loop
+    n_f = 4 coupling of the kT integrals (Λ^(4) = ``Lambda_QCD4``), the PQCD lineage's
+    C_i(t) (Lü, Ukai, Yang, PRD 63, 074009 (2001); Ali et al., PRD 76, 074018 (2007))."""
+    vals, vecs = np.linalg.eig(lo_anomalous_dimension(n_f=4).T)
+    if np.max(np.abs(np.imag(vals))) > 1e-12:
+        raise ValueError("complex anomalous-dimension eigenvalues")
+    vals, vecs = vals.real, vecs.real
+    amps = vecs * (np.linalg.solve(vecs, input_coefficients(inp)))[None, :]
+    return amps, vals / (2 * (11 - 2 * 4 / 3))
+
+
+def wilson_at(t: np.ndarray, inp: Mapping[str, float]) -> np.ndarray:
+    """C_1…C_10 at the scales ``t`` [GeV] (> Λ^(4)): [10, *t.shape] (``running_modes``)."""
+    from paperzoo.pqcd.kt import alpha_s
+
+    t = np.asarray(t, dtype=float)
+    lam = inp["Lambda_QCD4"]
+    if not np.all(np.isfinite(t) & (t > lam)):
+        raise ValueError(f"scales must be finite and > Lambda_QCD4 = {lam} GeV")
+    amps, powers = running_modes(inp)
+    eta = alpha_s(inp["WC_mu_b"], lam) / alpha_s(t, lam)
+    return np.tensordot(amps, eta[None] ** powers.reshape((-1,) + (1,) * t.ndim), axes=1)

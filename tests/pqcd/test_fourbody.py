@@ -87,11 +87,13 @@ def test_bad_inputs_and_options_are_refused():
 
 
 def test_stage_b2_option_rescales_the_longitudinal_amplitude_only():
-    """dynamics="B2": A_0 × A_0^{kT}(0)/A_0^{LCSR}(0); transverse parts and CP structure kept."""
+    """dynamics="B2" at fixed-scale C_i: A_0 × A_0^{kT}(0)/A_0^{LCSR}(0); transverse parts and CP
+    structure kept."""
     from paperzoo.pqcd.fourbody import longitudinal_scale
     from paperzoo.pqcd.kt import bv_form_factor_a0
 
-    b1, b2 = FourBodyConfig(n_pipi=32, n_kk=24), FourBodyConfig(n_pipi=32, n_kk=24, dynamics="B2")
+    b1 = FourBodyConfig(n_pipi=32, n_kk=24)
+    b2 = FourBodyConfig(n_pipi=32, n_kk=24, dynamics="B2", wilson_at_t=False)
     ch = channel("Bs_rho0phi")
     s = longitudinal_scale(ch, b2, INP)
     assert longitudinal_scale(ch, b1, INP) == 1.0
@@ -105,3 +107,38 @@ def test_stage_b2_option_rescales_the_longitudinal_amplitude_only():
     assert abs(evaluate("B0_rho0phi", b2).obs.acp_dir) < 1e-12
     with pytest.raises(ValueError, match="dynamics must be one of"):
         FourBodyConfig(dynamics="B4")
+
+
+def test_hard_scale_wilson_coefficients_in_the_amplitudes():
+    """``wilson_at_t``: the factorisable a_i from C̄_i = ∫C_i(t)dA_0/A_0 (the channel's combination
+    of them: linear), the non-factorisable Σ C M̂ from the C_i(t)-weighted integrals; off, the
+    μ = m_b values; B1 ignores it; the pure-penguin channel stays CP symmetric; bad flag refused."""
+    from paperzoo.pqcd.fourbody import (
+        _kt_a0,
+        _kt_params,
+        factorisable_coefficients,
+        nonfact_longitudinal,
+    )
+
+    ch = channel("B0_rho0phi")
+    fixed = ch.coefficients(effective_coefficients(INP))
+    on, off = FourBodyConfig(dynamics="B3"), FourBodyConfig(dynamics="B3", wilson_at_t=False)
+    assert factorisable_coefficients(ch, off, INP) == fixed
+    assert factorisable_coefficients(ch, FourBodyConfig(), INP) == fixed
+    c = _kt_a0(ch.form_factors, _kt_params(ch, INP))[1]
+    a3, a5 = c[2] + c[3] / 3, c[4] + c[5] / 3
+    a7, a9 = c[6] + c[7] / 3, c[8] + c[9] / 3
+    assert factorisable_coefficients(ch, on, INP)[1] == pytest.approx(
+        -(a3 + a5 - 0.5 * (a7 + a9)), rel=1e-12
+    )
+    # a_3 + a_5 cancel: at the lower scales (C_6 doubles) the penguin coefficient flips sign
+    assert factorisable_coefficients(ch, on, INP)[1] * fixed[1] < 0
+    n_on, n_off = nonfact_longitudinal(ch, on, INP), nonfact_longitudinal(ch, off, INP)
+    assert n_on[0] == n_off[0] == 0
+    assert abs(n_on[1] - n_off[1]) > 0.2 * abs(n_off[1])
+    assert (
+        abs(evaluate("B0_rho0phi", FourBodyConfig(n_pipi=32, n_kk=24, dynamics="B3")).obs.acp_dir)
+        < 1e-12
+    )
+    with pytest.raises(ValueError, match="wilson_at_t must be True or False"):
+        FourBodyConfig(wilson_at_t=1)

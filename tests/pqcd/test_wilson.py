@@ -52,3 +52,53 @@ def test_typed_ndr_coefficients_agree_with_lo_running(inp):
 def test_scale_outside_range_is_refused(inp):
     with pytest.raises(ValueError, match="mu must lie"):
         lo_wilson_coefficients(inp, mu=0.5)
+
+
+def test_running_to_the_hard_scale_is_the_lo_solution(inp):
+    """C(t) of ``wilson_at`` (the eigen-modes of γ^(0), n_f = 4) equals the matrix exponential
+    exp[γ^(0)ᵀ ln η/(2β_0)] C(μ0), η = α_s(μ0)/α_s(t); C(μ0) is the typed input; C_± run with
+    η^{4/(2β0)}, η^{−8/(2β0)}; t at or below Λ^(4) is refused."""
+    from scipy.linalg import expm
+
+    from paperzoo.pqcd.kt import alpha_s
+    from paperzoo.pqcd.wilson import input_coefficients, wilson_at
+
+    t = np.array([[inp["WC_mu_b"], 2.0], [1.2, 0.6]])
+    c = wilson_at(t, inp)
+    assert c.shape == (10, 2, 2)
+    c0 = input_coefficients(inp)
+    assert c[:, 0, 0] == pytest.approx(c0, rel=1e-12)
+    beta0 = 11 - 2 * 4 / 3
+    lam = inp["Lambda_QCD4"]
+    for mu in (2.0, 1.2, 0.6):
+        eta = alpha_s(inp["WC_mu_b"], lam) / alpha_s(mu, lam)
+        ref = expm(lo_anomalous_dimension(n_f=4).T * math.log(eta) / (2 * beta0)) @ c0
+        got = c[:, t == mu][:, 0]
+        assert got == pytest.approx(ref, rel=1e-10, abs=1e-15)
+        plus, minus = got[1] + got[0], got[1] - got[0]
+        assert plus == pytest.approx((c0[1] + c0[0]) * eta ** (4 / (2 * beta0)), rel=1e-10)
+        assert minus == pytest.approx((c0[1] - c0[0]) * eta ** (-8 / (2 * beta0)), rel=1e-10)
+    with pytest.raises(ValueError, match="scales must be finite"):
+        wilson_at(np.array([lam]), inp)
+
+
+def test_hard_scale_weighted_coefficients_lie_between_m_b_and_1_gev(inp):
+    """∫C_i(t) dA_0/A_0 (kT factorisable) and ∫C_i(t) dM̂/M̂ (non-factorisable, real part) of both
+    B → V sets: every C_i between its values at μ0 = 4.4 GeV and at 1 GeV (the kernels' hard
+    scales sit in between; the ratio of the complex M̂'s has an imaginary part of a few %: the
+    absorptive and dispersive parts sit at different scales)."""
+    from paperzoo.pqcd.kt import bv_form_factor_a0
+    from paperzoo.pqcd.nonfact import nonfactorisable_emission
+    from paperzoo.pqcd.wilson import wilson_at
+
+    ends = wilson_at(np.array([inp["WC_mu_b"], 1.0]), inp)
+    lo, hi = ends.min(axis=1), ends.max(axis=1)
+    for which in ("Bs_phi", "B_rho"):
+        c_bar = bv_form_factor_a0(which, inp, 12, 16, wilson=True) / bv_form_factor_a0(
+            which, inp, 12, 16
+        )
+        assert np.all((lo <= c_bar) & (c_bar <= hi)), (which, c_bar)
+        r = nonfactorisable_emission(which, inp, 8, 10)
+        for chir in ("LL", "LR"):
+            ratio = r[f"{chir}_C"] / r[chir]
+            assert np.all((lo <= ratio.real) & (ratio.real <= hi)), (which, chir, ratio)
