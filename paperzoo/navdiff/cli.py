@@ -88,6 +88,8 @@ def evaluate(
 ) -> None:
     """Success, reach rate and SPL on held-out mazes (episode seeds printed)."""
     try:
+        if rounds < 1 or episodes < 1:
+            raise ValueError(f"episodes and rounds must be >= 1, got {episodes} and {rounds}")
         planner, policy, env = load_checkpoint(checkpoint)
         env = env if size is None else replace(env, size=size, max_steps=env.max_steps * 3)
         select = SelectConfig(selection, n_plans)  # type: ignore[arg-type]

@@ -112,9 +112,14 @@ def evaluate(
         raise ValueError(f"planner: method {method!r} needs a trained QMDPPlanner")
     if method == "diffusion" and policy is None:
         raise ValueError("policy: method 'diffusion' needs a trained DiffusionPolicy")
+    seeds = np.asarray(seeds)
+    if seeds.ndim != 1 or seeds.size == 0 or not np.issubdtype(seeds.dtype, np.integer):
+        raise ValueError(
+            f"seeds: expected a non-empty 1-D integer array, got {seeds.dtype} {seeds.shape}"
+        )
     select = select or SelectConfig()
     env = VecGridMaze(env_config)
-    obs = env.reset(np.asarray(seeds))
+    obs = env.reset(seeds)
     if bev is not None and bev.shape != obs.maps.shape:
         raise ValueError(f"bev: expected maps of shape {obs.maps.shape}, got {bev.shape}")
     b = len(seeds)

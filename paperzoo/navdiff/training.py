@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from paperzoo.core.io import load_state_dict_checked, load_weights_only
 from paperzoo.navdiff.config import DiffusionConfig, EnvConfig, PlannerConfig, TrainConfig
 from paperzoo.navdiff.data import plan_windows
 from paperzoo.navdiff.diffusion import DiffusionPolicy
@@ -114,14 +115,22 @@ def save_checkpoint(
 
 def load_checkpoint(path: Path) -> tuple[QMDPPlanner, DiffusionPolicy, EnvConfig]:
     """Models and environment config saved by :func:`save_checkpoint`."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"checkpoint: no file {path}")
-    state = torch.load(path, weights_only=True)
-    missing = {"planner", "policy", "planner_config", "diffusion_config", "env_config"} - set(state)
+    state = load_weights_only(path)
+    keys = {"planner", "policy", "planner_config", "diffusion_config", "env_config"}
+    missing = keys - set(state) if isinstance(state, dict) else keys
     if missing:
-        raise ValueError(f"checkpoint: {path} lacks {sorted(missing)}")
-    planner = QMDPPlanner(PlannerConfig(**state["planner_config"]))
-    planner.load_state_dict(state["planner"])
-    policy = DiffusionPolicy(DiffusionConfig(**state["diffusion_config"]))
-    policy.load_state_dict(state["policy"])
-    return planner.eval(), policy.eval(), EnvConfig(**state["env_config"])
+        raise ValueError(f"checkpoint: {path} lacks {sorted(missing)} (not a navdiff checkpoint)")
+    try:
+        configs = (
+            PlannerConfig(**state["planner_config"]),
+            DiffusionConfig(**state["diffusion_config"]),
+            EnvConfig(**state["env_config"]),
+        )
+    except TypeError as err:
+        raise ValueError(
+            f"checkpoint: {path} has a config this version does not know ({err})"
+        ) from err
+    planner, policy = QMDPPlanner(configs[0]), DiffusionPolicy(configs[1])
+    load_state_dict_checked(planner, state["planner"], source=f"{path} (planner)")
+    load_state_dict_checked(policy, state["policy"], source=f"{path} (policy)")
+    return planner.eval(), policy.eval(), configs[2]

@@ -37,3 +37,22 @@ def test_train_evaluate_demo_round_trip(tmp_path):
 
     with Image.open(gif) as img:
         assert img.format == "GIF" and img.n_frames >= 2
+
+
+def test_damaged_or_foreign_checkpoint_is_one_error_line(tmp_path):
+    import torch
+
+    damaged = tmp_path / "damaged.pt"
+    damaged.write_bytes(b"not a torch file")
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"state_dict": {}}, foreign)
+    for path, text in ((damaged, "corrupt or not a torch file"), (foreign, "not a navdiff")):
+        out = _run("evaluate", str(path))
+        said = " ".join(out.output.split())  # the console wraps long lines
+        assert out.exit_code == 2 and said.startswith("error: checkpoint") and text in said
+        assert "Traceback" not in said
+
+
+def test_no_episodes_is_one_error_line(tmp_path):
+    out = _run("evaluate", str(tmp_path / "none.pt"), "--episodes", "0")
+    assert out.exit_code == 2 and "error: episodes and rounds must be >= 1" in out.output

@@ -25,6 +25,12 @@ def test_expert_method_succeeds_and_records_seeds():
     assert all(0 < s <= 1 for s in out["spl"])
 
 
+@pytest.mark.parametrize("seeds", [np.arange(0), np.zeros((2, 2), int), np.array([0.5, 1.5])])
+def test_bad_seeds_are_refused(seeds):
+    with pytest.raises(ValueError, match="seeds: expected a non-empty 1-D integer array"):
+        evaluate(ENV, seeds, "expert")
+
+
 @pytest.mark.parametrize("selection", ["value", "memory", "oracle", "guided"])
 def test_filtered_modes_execute_only_valid_actions_and_stop_at_the_goal(untrained, selection):
     planner, policy = untrained
