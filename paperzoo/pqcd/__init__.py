@@ -43,7 +43,7 @@ from paperzoo.pqcd.fourbody import (
     two_body_rate,
     window_fraction,
 )
-from paperzoo.pqcd.kt import bpi_form_factor, bv_form_factor_a0, sudakov_s
+from paperzoo.pqcd.kt import bpi_form_factor, bv_form_factor_a0, bv_form_factors, sudakov_s
 from paperzoo.pqcd.lineshapes import (
     flatte_denominator,
     gs_denominator,
@@ -80,6 +80,7 @@ __all__ = [
     "angular_functions",
     "bpi_form_factor",
     "bv_form_factor_a0",
+    "bv_form_factors",
     "channel",
     "check_gegenbauer",
     "ckm_matrix",

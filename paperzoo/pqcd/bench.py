@@ -62,9 +62,8 @@ def run(scale: Scale) -> BenchResult:
     cfg_b3 = FourBodyConfig(dynamics="B3", swave=True)  # the claims' amplitudes
 
     def all_observables_b3_cold() -> None:  # the kT and non-factorisable integrals, the S-wave
-        fourbody._kt_a0.cache_clear()
+        fourbody._kt_form_factors.cache_clear()
         fourbody._nonfact.cache_clear()
-        fourbody._nonfact_transverse.cache_clear()
         for name in CHANNELS:
             observables(*interference_matrices(name, cfg_b3, inp))
 

@@ -14,7 +14,7 @@ from rich.table import Table
 from paperzoo.pqcd.config import FourBodyConfig
 from paperzoo.pqcd.data import load_inputs
 from paperzoo.pqcd.fourbody import CHANNELS, STAGE, channel
-from paperzoo.pqcd.kt import bpi_form_factor, bv_form_factor_a0
+from paperzoo.pqcd.kt import bpi_form_factor, bv_form_factors
 from paperzoo.pqcd.nonfact import nonfactorisable_emission, transverse_nonfactorisable
 from paperzoo.pqcd.spectra import plot_spectra
 from paperzoo.pqcd.uncertainty import observables_with_errors
@@ -172,16 +172,18 @@ def formfactor_command(
     a2_pi: Annotated[float, typer.Option("--a2-pi", help="Pion twist-2 Gegenbauer a₂.")] = 0.25,
     inputs: INPUTS = None,
 ) -> None:
-    """Stage-B2 check: F^{B→π}(0) and A_0^{B→V}(0) at LO in kT factorisation vs published and
-    LCSR values; stage B3: the non-factorisable amplitudes M̂ (longitudinal: units of A_0;
+    """Stage-B2 check: F^{B→π}(0) and A_0, A_1, V^{B→V}(0) at LO in kT factorisation vs published
+    and LCSR values; stage B3: the non-factorisable amplitudes M̂ (longitudinal: units of A_0;
     transverse helicities ±: units of the transverse form factor, per unit r_3)."""
     try:
         inp = load_inputs(inputs)
         value = bpi_form_factor(inp, omega_B=omega_b, a2_pi=a2_pi)
         ref = inp.record("FF_Bpi_PQCD_published")
-        a0_phi = bv_form_factor_a0("Bs_phi", inp)
-        a0_rho = bv_form_factor_a0("B_rho", inp, omega_B=omega_b)
+        ff_phi = bv_form_factors("Bs_phi", inp)
+        ff_rho = bv_form_factors("B_rho", inp, omega_B=omega_b)
+        a0_phi, a0_rho = ff_phi["A0"], ff_rho["A0"]
         ref_phi = inp.record("FF_Bs_phi_A0_PQCD_published")
+        ref_v, ref_a1 = inp["FF_B_rho_V_PQCD_published"], inp["FF_B_rho_A1_PQCD_published"]
         nf = {w: nonfactorisable_emission(w, inp) for w in ("Bs_phi", "B_rho")}
         nft = {w: transverse_nonfactorisable(w, inp) for w in ("Bs_phi", "B_rho")}
     except (ValueError, TypeError, KeyError, OSError) as err:
@@ -195,6 +197,11 @@ def formfactor_command(
         f"{ref_phi.value:g} ± {ref_phi.high - ref_phi.value:g}"
     )
     console.print(f"A_0^(B→ρ)(0) = {a0_rho:.4f} (ω_B = {omega_b:g} GeV); no published value filed")
+    console.print(
+        f"A_1^(Bs→φ)(0) = {ff_phi['A1']:.4f}, V^(Bs→φ)(0) = {ff_phi['V']:.4f}; A_1^(B→ρ)(0) = "
+        f"{ff_rho['A1']:.4f}, V^(B→ρ)(0) = {ff_rho['V']:.4f} (recalled published PQCD "
+        f"{ref_a1:g}, {ref_v:g})"
+    )
     for w, label in (("Bs_phi", "Bs → φ, ρ emitted"), ("B_rho", "B → ρ, φ emitted")):
         m = nf[w]["LL"]
         console.print(

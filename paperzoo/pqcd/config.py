@@ -36,6 +36,12 @@ class FourBodyConfig:
     Flatté lineshape (docs/pqcd.md §2.16); ``False`` leaves them zero (P-wave only).
     ``wilson_at_t``: at B2, B3L and B3 the Wilson coefficients C_i(t) run to each point's hard
     scale t inside the kT integrals (docs/pqcd.md §2.14); ``False`` keeps them at μ = m_b.
+    ``transverse_kt``: at B3 the factorisable A_∥, A_⊥ use the kT-factorisation A_1(0), V(0)
+    (docs/pqcd.md §2.17) with their own C_i(t) averages; ``False`` keeps the LCSR ones.
+    ``axial_sign``: the sign of the transverse twist-3 φ^a terms (−1, fixed by the helicity
+    hierarchy of the factorisable amplitudes, §2.17; +1 the convention of the earlier runs).
+    ``swave_scalar``: with ``swave``, the f0 emitted by the scalar-penguin operators O_6, O_8
+    (docs/pqcd.md §2.18) with relative sign +1 (our convention) or −1; 0 leaves it out.
     """
 
     pipi_window: tuple[float, float] = (0.28, 1.3)
@@ -47,6 +53,9 @@ class FourBodyConfig:
     dynamics: str = "B1"
     swave: bool = False
     wilson_at_t: bool = True
+    transverse_kt: bool = True
+    axial_sign: float = -1.0
+    swave_scalar: float = 1.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pipi_window", _window("pipi_window", self.pipi_window))
@@ -57,7 +66,11 @@ class FourBodyConfig:
                 raise ValueError(f"{name} must be an integer >= 2, got {n!r}")
         if not (math.isfinite(self.width_scale) and self.width_scale > 0):
             raise ValueError(f"width_scale must be finite and > 0, got {self.width_scale}")
-        for name in ("swave", "wilson_at_t"):
+        if isinstance(self.axial_sign, bool) or self.axial_sign not in (1.0, -1.0):
+            raise ValueError(f"axial_sign must be +1 or -1, got {self.axial_sign!r}")
+        if isinstance(self.swave_scalar, bool) or self.swave_scalar not in (0.0, 1.0, -1.0):
+            raise ValueError(f"swave_scalar must be 0, +1 or -1, got {self.swave_scalar!r}")
+        for name in ("swave", "wilson_at_t", "transverse_kt"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.dynamics not in DYNAMICS:

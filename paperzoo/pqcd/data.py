@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 INPUTS_PATH = Path(__file__).with_name("inputs.json")
-_PDG_QUANTITIES = ("mass", "width", "lifetime", "branching_fraction")
+_PDG_QUANTITIES = ("mass", "width", "lifetime", "branching_fraction", "summary")
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,12 @@ def _pdg_value(spec: Mapping[str, str], name: str) -> tuple[float, float]:
         if quantity == "branching_fraction":
             item = api.get(spec["id"])
             return float(item.value), float(item.error or 0.0)
+        if quantity == "summary":  # a summary value by identifier (quark masses), in GeV
+            item = api.get(spec["id"])
+            scale = {"GeV": 1.0, "MeV": 1e-3}.get(item.units)
+            if scale is None:
+                raise ValueError(f"input {name!r}: PDG units {item.units!r} are not GeV or MeV")
+            return float(item.value) * scale, float(item.error or 0.0) * scale
         particle = api.get_particle_by_name(spec["particle"])
         value = getattr(particle, quantity)
         error = getattr(particle, f"{quantity}_error", None)

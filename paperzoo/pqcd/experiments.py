@@ -52,10 +52,11 @@ def kt_longitudinal_observables(channel: str, scale: Scale) -> dict[str, float]:
 
 @experiment()
 def b3_observables(channel: str, scale: Scale) -> dict[str, float]:
-    """As ``channel_observables`` at stage B3 (kT A_0(0) plus the LO non-factorisable emission in
-    all three helicities, docs/pqcd.md §2.15) with the f0(980) S-wave in naive factorisation
-    (§2.16), plus the non-factorisable longitudinal amplitudes (n_u, n_t relative to
-    A_0^{LCSR}(0)) of the central inputs."""
+    """As ``channel_observables`` at stage B3 (kT A_0(0), A_1(0), V(0) plus the LO
+    non-factorisable emission in all three helicities, docs/pqcd.md §2.15, §2.17) with the f0(980)
+    S-wave in naive factorisation (§2.16), plus the non-factorisable longitudinal amplitudes
+    (n_u, n_t relative to A_0^{LCSR}(0)) and the kT/LCSR form-factor ratios of the central
+    inputs."""
     cfg = grid_config(scale, dynamics="B3", swave=True)
     out: dict[str, float] = {}
     for key, (value, lo, hi) in observables_with_errors(channel, cfg).items():
@@ -63,8 +64,11 @@ def b3_observables(channel: str, scale: Scale) -> dict[str, float]:
     inp = load_inputs()
     ch = fourbody.channel(channel)
     n_u, n_t = fourbody.nonfact_longitudinal(ch, cfg, inp)
+    s_a1, s_v = fourbody.transverse_scales(ch, cfg, inp)
     return out | {
         "kt_over_lcsr_a0": fourbody.longitudinal_scale(ch, cfg, inp),
+        "kt_over_lcsr_a1": s_a1,
+        "kt_over_lcsr_v": s_v,
         "nf_u_re": n_u.real,
         "nf_u_im": n_u.imag,
         "nf_t_re": n_t.real,

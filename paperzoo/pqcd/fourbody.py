@@ -30,8 +30,8 @@ from paperzoo.pqcd.das import check_gegenbauer
 from paperzoo.pqcd.data import Inputs, load_inputs
 from paperzoo.pqcd.factorization import effective_coefficients, form_factors, helicity_amplitudes
 from paperzoo.pqcd.kinematics import pair_momentum, peaked_gauss_legendre
-from paperzoo.pqcd.kt import BV_SETS, bv_form_factor_a0
-from paperzoo.pqcd.nonfact import EMITTED, nonfactorisable_emission, transverse_nonfactorisable
+from paperzoo.pqcd.kt import BV_SETS, bv_form_factors
+from paperzoo.pqcd.nonfact import EMITTED, nonfactorisable_amplitudes
 
 __all__ = [
     "CHANNELS",
@@ -40,6 +40,7 @@ __all__ = [
     "ChannelResult",
     "Grid",
     "SWave",
+    "ScalarEmission",
     "amplitude_grid",
     "channel",
     "check_inputs",
@@ -49,14 +50,15 @@ __all__ = [
     "factorisable_coefficients",
     "longitudinal_scale",
     "nonfact_longitudinal",
+    "transverse_scales",
     "two_body_rate",
     "window_fraction",
 ]
 
 
 #: the stage of the dynamics the claims' amplitudes come from (docs/pqcd.md §4): B3 is partial
-#: (LO non-factorisable emission in all three P-wave helicities; the f0(980) S-wave in naive
-#: factorisation, §2.16)
+#: (kT A_0, A_1, V and the LO non-factorisable emission in all three P-wave helicities; the
+#: f0(980) S-wave in naive factorisation, §2.16)
 STAGE = "B3"
 
 
@@ -70,6 +72,15 @@ class SWave:
     flavour: float  # isospin factor of the emitted meson (1/√2 for a ρ0)
     tree: str  # expression of the λ_u coefficient
     penguin: str  # expression of the λ_t coefficient
+
+
+@dataclass(frozen=True)
+class ScalarEmission:
+    """An f0(980) S-wave term with the f0 emitted through the scalar density of the (S − P)(S + P)
+    penguins O_6, O_8 and the channel's vector meson the recoil (§2.18, Q23)."""
+
+    wave: int  # 4 (SV: the f0 → π⁺π⁻ emitted, φ recoils) or 3 (VS: ρ recoils, f0 → K⁺K⁻)
+    flavour: float  # isospin factor of the recoil (−1/√2 for the ρ0's dd̄)
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,7 @@ class Channel:
     nf_tree: str = "0"  # non-factorisable coefficients of (M̂^LL, M̂^LR) for λ_u (§2.15)
     nf_penguin: str = "0"  # the same for λ_t
     swaves: tuple[SWave, ...] = ()  # the f0(980) S-wave terms (§2.16)
+    scalar: ScalarEmission | None = None  # the f0 emitted by O_6, O_8 (§2.18)
 
     def coefficients(self, a: Mapping[str, float]) -> tuple[float, float]:
         """(c_u, c_t): coefficients of λ_u and λ_t (§2.9)."""
@@ -130,13 +142,14 @@ CHANNELS = {
     c.name: c
     for c in (
         Channel("Bs_rho0phi", "B̄s → ρ0 φ", "Bs", "s", "rho", "Bs_phi", _SQRT_HALF,
-                ("m_pi", "m_pi"), "a2", "-3/2(a7+a9)", "C2", "-3/2(C10,C8)", _BS_SWAVES),
+                ("m_pi", "m_pi"), "a2", "-3/2(a7+a9)", "C2", "-3/2(C10,C8)", _BS_SWAVES,
+                ScalarEmission(4, 1.0)),
         Channel("B0_rho0phi", "B̄0 → ρ0 φ", "B0", "d", "phi", "B_rho", -_SQRT_HALF,
                 ("m_pi", "m_pi"), "0", "-(a3+a5-(a7+a9)/2)", "0", "-(C4-C10/2,C6-C8/2)",
-                _B0_SWAVES),
+                _B0_SWAVES, ScalarEmission(3, -_SQRT_HALF)),
         Channel("Bm_rhomphi", "B− → ρ− φ", "Bp", "d", "phi", "B_rho", 1.0,
                 ("m_pi", "m_pi0"), "0", "-(a3+a5-(a7+a9)/2)", "0",
-                "-(C4-C10/2,C6-C8/2)"),
+                "-(C4-C10/2,C6-C8/2)", (), ScalarEmission(3, 1.0)),
     )
 }  # fmt: skip
 
@@ -257,16 +270,44 @@ def _swave_terms(
     return out
 
 
+def _scalar_emission_terms(
+    ch: Channel, w1: np.ndarray, w2: np.ndarray, inp: Mapping[str, float], cfg: FourBodyConfig
+) -> np.ndarray:
+    r"""[2, N, 6] strong parts of the f0 emitted by the (S − P)(S + P) penguins (§2.18, Q23), the
+    channel's vector meson (mass x) the recoil, the f0 of mass y (its pair mass):
+    H = (G_F/√2) λ_t σ_S · flavour · c_S λ^{1/2}(m_B², x², y²) A_0^{B→V}(0),
+    c_S = 2y f̄_S/(m_b + m_q) [cos θ (a_6 − a_8/2) + (sin θ/√2)((a_6 + a_8) + (a_6 − a_8/2))],
+    (−2 from the Fierz of O_6, O_8, the − of −λ_t in H_eff; ⟨f0|q̄q|0⟩ = y f̄_S × content,
+    ⟨V|q̄γ5 b|B̄⟩ = λ^{1/2}A_0/(m_b + m_q)), A_0 the recoil's kT A_0(0) from stage B2 on (LCSR
+    below), C_i(m_b) as in §2.16, σ_S = ``cfg.swave_scalar`` the relative sign convention."""
+    out = np.zeros((2, np.size(w1), 6), dtype=complex)
+    sc = ch.scalar
+    if sc is None or cfg.swave_scalar == 0:
+        return out
+    a = effective_coefficients(inp)
+    m_b = inp[f"m_{ch.parent}"]
+    theta = math.radians(inp["f0_mixing_deg"])
+    down, up = a["a6"] - 0.5 * a["a8"], a["a6"] + a["a8"]
+    content = math.cos(theta) * down + math.sin(theta) / math.sqrt(2) * (up + down)
+    m_q = inp["m_s_MSbar"] if ch.q == "s" else 0.0  # m_d neglected
+    x, y = (w2, w1) if sc.wave == 4 else (w1, w2)
+    a0 = _lcsr_a0(ch, inp) * longitudinal_scale(ch, cfg, inp)
+    c_s = 2 * y * inp["f0_fbar_S"] / (inp["m_b_MSbar"] + m_q) * content
+    pre = inp["G_F"] / math.sqrt(2) * sc.flavour * cfg.swave_scalar
+    out[1, :, sc.wave] = pre * c_s * 2 * m_b * pair_momentum(m_b, x, y) * a0
+    return out
+
+
 #: grid of the kT integral inside the amplitudes (within 0.2 % of 32² × 40², §2.13)
 KT_GRID = (24, 32)
 
 
 @lru_cache(maxsize=64)
-def _kt_a0(which: str, params: tuple[tuple[str, float], ...]) -> tuple[float, tuple[float, ...]]:
-    """A_0^{kT}(0) and C̄_i = ∫C_i(t) dA_0 / A_0 (the coefficients at the kernel's hard scales)."""
-    a0 = bv_form_factor_a0(which, dict(params), *KT_GRID)
-    weighted = bv_form_factor_a0(which, dict(params), *KT_GRID, wilson=True)
-    return a0, tuple(float(c) for c in weighted / a0)
+def _kt_form_factors(which: str, params: tuple[tuple[str, float], ...], axial_sign: float) -> dict:
+    """A_0, A_1, V at q² = 0 in kT factorisation and the C̄_i = ∫C_i(t) dF / F of each (the
+    coefficients at the kernel's hard scales), one pass over the grid (§2.13, §2.17)."""
+    r = bv_form_factors(which, dict(params), *KT_GRID, wilson=True, axial_sign=axial_sign)
+    return {k: (r[k], tuple(float(c) for c in r[f"{k}_C"] / r[k])) for k in ("A0", "A1", "V")}
 
 
 #: grid of the non-factorisable integral inside the amplitudes (within 2 % of 24² × 28², §2.15)
@@ -278,6 +319,7 @@ _WILSON_KEYS = (
     *(f"C{i}_over_alpha" for i in range(7, 11)),
     "alpha_em",
     "WC_mu_b",
+    "WC_t_freeze",
 )
 
 
@@ -291,8 +333,10 @@ def _split(r: Mapping[str, complex | np.ndarray]) -> tuple:
 
 
 @lru_cache(maxsize=64)
-def _nonfact(which: str, params: tuple[tuple[str, float], ...]) -> tuple:
-    return _split(nonfactorisable_emission(which, dict(params), *NF_GRID))
+def _nonfact(which: str, params: tuple[tuple[str, float], ...], axial_sign: float) -> dict:
+    """The longitudinal and transverse (±1) non-factorisable integrals, one pass (§2.15)."""
+    r = nonfactorisable_amplitudes(which, dict(params), *NF_GRID, axial_sign=axial_sign)
+    return {k: _split(v) for k, v in r.items()}
 
 
 def _nf_combine(ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float], m: tuple) -> tuple:
@@ -317,7 +361,27 @@ def longitudinal_scale(ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float
     """1 at stage B1; at B2 and B3 A_0^{kT}(0)/A_0^{LCSR}(0) of the recoil form factors (§2.13)."""
     if cfg.dynamics == "B1":
         return 1.0
-    return _kt_a0(ch.form_factors, _kt_params(ch, inp))[0] / _lcsr_a0(ch, inp)
+    return _kt(ch, cfg, inp)["A0"][0] / _lcsr_a0(ch, inp)
+
+
+def _kt(ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float]) -> dict:
+    return _kt_form_factors(ch.form_factors, _kt_params(ch, inp), cfg.axial_sign)
+
+
+def _transverse_kt(cfg: FourBodyConfig) -> bool:
+    return cfg.dynamics == "B3" and cfg.transverse_kt
+
+
+def transverse_scales(
+    ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float]
+) -> tuple[float, float]:
+    """(A_1^{kT}(0)/A_1^{LCSR}(0), V^{kT}(0)/V^{LCSR}(0)) at B3 with ``cfg.transverse_kt``
+    (§2.17), (1, 1) otherwise: the LCSR q² shape keeps, the normalisation is kT."""
+    if not _transverse_kt(cfg):
+        return 1.0, 1.0
+    v, a1, _ = form_factors(np.zeros(1), ch.form_factors, inp)
+    kt = _kt(ch, cfg, inp)
+    return kt["A1"][0] / float(a1[0]), kt["V"][0] / float(v[0])
 
 
 def _kt_params(ch: Channel, inp: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
@@ -328,14 +392,17 @@ def _kt_params(ch: Channel, inp: Mapping[str, float]) -> tuple[tuple[str, float]
 
 
 def factorisable_coefficients(
-    ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float]
+    ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float], kernel: str = "A0"
 ) -> tuple[float, float]:
     """(c_u, c_t) of the factorisable amplitudes: the a_i of μ = m_b at B1 or without
-    ``cfg.wilson_at_t``; otherwise the a_i of C̄_i = ∫C_i(t) dA_0^{kT}/A_0^{kT} (§2.14), the
-    longitudinal kernel's average also used for the transverse helicities (no kT H_± built)."""
+    ``cfg.wilson_at_t``; otherwise the a_i of C̄_i = ∫C_i(t) dF/F (§2.14) of the form factor
+    ``kernel`` (``A0``, ``A1``, ``V``); the transverse kernels only at B3 with
+    ``cfg.transverse_kt``, else the longitudinal kernel's average stands for them."""
+    if kernel not in ("A0", "A1", "V"):
+        raise ValueError(f"kernel must be A0, A1 or V, got {kernel!r}")
     if cfg.dynamics == "B1" or not cfg.wilson_at_t:
         return ch.coefficients(effective_coefficients(inp))
-    c_bar = _kt_a0(ch.form_factors, _kt_params(ch, inp))[1]
+    c_bar = _kt(ch, cfg, inp)[kernel if _transverse_kt(cfg) else "A0"][1]
     run = dict(inp) | {f"C{i}": c_bar[i - 1] for i in range(1, 7)}
     run |= {f"C{i}_over_alpha": c_bar[i - 1] / inp["alpha_em"] for i in range(7, 11)}
     return ch.coefficients(effective_coefficients(run))
@@ -349,9 +416,11 @@ def nonfact_longitudinal(
     if cfg.dynamics not in ("B3L", "B3"):
         return 0j, 0j
     lcsr = _lcsr_a0(ch, inp)
-    return tuple(
-        n / lcsr for n in _nf_combine(ch, cfg, inp, _nonfact(ch.form_factors, _nf_params(ch, inp)))
-    )
+    return tuple(n / lcsr for n in _nf_combine(ch, cfg, inp, _nf(ch, cfg, inp)["L"]))
+
+
+def _nf(ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float]) -> dict:
+    return _nonfact(ch.form_factors, _nf_params(ch, inp), cfg.axial_sign)
 
 
 def _nf_params(ch: Channel, inp: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
@@ -368,12 +437,6 @@ def _wilson(inp: Mapping[str, float]) -> dict[int, float]:
     return c | {i: inp[f"C{i}_over_alpha"] * inp["alpha_em"] for i in range(7, 11)}
 
 
-@lru_cache(maxsize=64)
-def _nonfact_transverse(which: str, params: tuple[tuple[str, float], ...]) -> tuple[tuple, tuple]:
-    r = transverse_nonfactorisable(which, dict(params), *NF_GRID)
-    return _split(r[1]), _split(r[-1])
-
-
 def nonfact_transverse(
     ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float]
 ) -> tuple[tuple[complex, complex], ...]:
@@ -382,7 +445,8 @@ def nonfact_transverse(
     factorisable H_− (§2.15, Q20); zero below stage B3."""
     if cfg.dynamics != "B3":
         return (0j, 0j), (0j, 0j)
-    plus, minus = _nonfact_transverse(ch.form_factors, _nf_params(ch, inp))
+    res = _nf(ch, cfg, inp)
+    plus, minus = res[1], res[-1]
     v, a1, _ = form_factors(np.zeros(1), ch.form_factors, inp)
     unit = 0.5 * float(a1[0] + v[0])
     n_p, n_m = _nf_combine(ch, cfg, inp, plus), _nf_combine(ch, cfg, inp, minus)
@@ -408,21 +472,26 @@ def _strong_terms(
     m_b = inp[f"m_{ch.parent}"]
     x, y = (w1, w2) if ch.emitted == "rho" else (w2, w1)
     f_emit = inp[f"f_{ch.emitted}"]
-    h = helicity_amplitudes(m_b, x, y, f_emit, form_factors(x**2, ch.form_factors, inp))
+    ffs = form_factors(x**2, ch.form_factors, inp)
+    h = helicity_amplitudes(m_b, x, y, f_emit, ffs)
+    s_a1, s_v = transverse_scales(ch, cfg, inp)
+    h_t = helicity_amplitudes(m_b, x, y, f_emit, (ffs[0] * s_v, ffs[1] * s_a1, ffs[2]))
     pre = inp["G_F"] / math.sqrt(2) * ch.flavour
     out = np.zeros((2,) + h.shape[:-1] + (6,), dtype=complex)
-    for j, c in enumerate(factorisable_coefficients(ch, cfg, inp)):
-        out[j, ..., :3] = pre * c * h
+    coef = {k: factorisable_coefficients(ch, cfg, inp, k) for k in ("A0", "A1", "V")}
+    for j in range(2):
+        c, c_a1, c_v = (coef[k][j] for k in ("A0", "A1", "V"))
         out[j, ..., 0] = pre * (c * scale_l + nf[j]) * h[..., 0]
-        if cfg.dynamics == "B3":  # H_± = (A_∥ ± A_⊥)/√2 gain n_± H_−^{fact} (Q20)
+        out[j, ..., 1] = pre * c_a1 * h_t[..., 1]
+        out[j, ..., 2] = pre * c_v * h_t[..., 2]
+        if cfg.dynamics == "B3":  # H_± = (A_∥ ± A_⊥)/√2 gain n_± H_−^{LCSR} (Q20)
             h_minus = (h[..., 1] - h[..., 2]) / math.sqrt(2)
-            h_plus = (h[..., 1] + h[..., 2]) / math.sqrt(2)
-            hp = c * h_plus + nf_t[j][0] * h_minus
-            hm = (c + nf_t[j][1]) * h_minus
-            out[j, ..., 1] = pre * (hp + hm) / math.sqrt(2)
-            out[j, ..., 2] = pre * (hp - hm) / math.sqrt(2)
+            hp = (out[j, ..., 1] + out[j, ..., 2]) / math.sqrt(2) + pre * nf_t[j][0] * h_minus
+            hm = (out[j, ..., 1] - out[j, ..., 2]) / math.sqrt(2) + pre * nf_t[j][1] * h_minus
+            out[j, ..., 1] = (hp + hm) / math.sqrt(2)
+            out[j, ..., 2] = (hp - hm) / math.sqrt(2)
     if cfg.swave:
-        out = out + _swave_terms(ch, w1, w2, inp)
+        out = out + _swave_terms(ch, w1, w2, inp) + _scalar_emission_terms(ch, w1, w2, inp, cfg)
     return out
 
 

@@ -1,8 +1,8 @@
-"""Stage B2 (partial): the factorisable-emission machinery of kT factorisation at leading order —
-one-loop α_s, Li–Sterman Sudakov exponent, RG evolution, threshold factor, B-meson wave function,
-the hard kernel h_e — assembled into the B → π form factor F(0) (docs/pqcd.md §2.12) and the
-longitudinal B → V form factors A_0^{Bs→φ}(0), A_0^{B→ρ}(0) (§2.13). The transverse B → V form
-factors and the non-factorisable kernels are not built.
+"""Stage B2: the factorisable-emission machinery of kT factorisation at leading order — one-loop
+α_s, Li–Sterman Sudakov exponent, RG evolution, threshold factor, B-meson wave function, the hard
+kernel h_e — assembled into the B → π form factor F(0) (docs/pqcd.md §2.12), the longitudinal
+B → V form factor A_0(0) (§2.13) and the transverse A_1(0), V(0) (§2.17) of Bs → φ and B → ρ,
+at q² = 0. The non-factorisable kernels are in ``nonfact``.
 
 Everything is evaluated on one vectorised Gauss–Legendre grid in (x1, x3, b1, b3).
 """
@@ -24,7 +24,10 @@ __all__ = [
     "alpha_s",
     "b_meson_wave_function",
     "bpi_form_factor",
+    "AXIAL_SIGN",
+    "TRANSVERSE_FACTORISABLE",
     "bv_form_factor_a0",
+    "bv_form_factors",
     "sudakov_s",
     "threshold_factor",
 ]
@@ -107,17 +110,18 @@ def _positive(**values: float) -> None:
             raise ValueError(f"{name} must be finite and > 0, got {v}")
 
 
-def _factorisable_emission(p, m_b, f_b, omega_b, r, das, n_x, n_b, wilson=False):
-    r"""8πC_F m_B² ∫dx1 dx3 b1db1 b3db3 φ_B {[(1 + x3)φ_2 + r(1 − 2x3)φ_3] E(t1) h_e(x1, x3, b1, b3)
-    + 2r φ_3' E(t2) h_e(x3, x1, b3, b1)}, with (φ_2, φ_3, φ_3') = ``das(x3)`` (§2.12); with
-    ``wilson`` the [10] integrals with C_i(t1), C_i(t2) inside (``wilson.running_modes``)."""
+def _factorisable_emission(p, m_b, f_b, omega_b, numerators, n_x, n_b, wilson=False):
+    r"""8πC_F m_B² ∫dx1 dx3 b1db1 b3db3 φ_B {n_b E(t1) h_e(x1, x3, b1, b3)
+    + n_q E(t2) h_e(x3, x1, b3, b1)} for each pair (n_b, n_q) of ``numerators(x1, x3)`` (§2.12):
+    [k]; with ``wilson`` also the [k, 10] integrals with C_i(t1), C_i(t2) inside
+    (``wilson.running_modes``), from the same pass over the grid. The numerators depend on
+    (x1, x3) only, so the b integrals are done once for all of them."""
     lam, c = p["Lambda_QCD4"], p["threshold_c"]
     _positive(omega_B=omega_b, Lambda_QCD4=lam, m_B=m_b, f_B=f_b)
     x, wx = gauss_legendre(0.0, 1.0, n_x)
     b, wb = gauss_legendre(0.0, 1.0 / lam, n_b)
     x1, x3, b1, b3 = np.meshgrid(x, x, b, b, indexing="ij", sparse=True)
     wt = np.einsum("i,j,k,l->ijkl", wx, wx, wb * b, wb * b)
-    phi2, phi3, phi3_second = das(x3)
     phib = b_meson_wave_function(x1, b1, m_b, omega_b, f_b)
     p_plus = m_b / math.sqrt(2)
 
@@ -133,27 +137,31 @@ def _factorisable_emission(p, m_b, f_b, omega_b, r, das, n_x, n_b, wilson=False)
     inv = np.maximum(1.0 / b1, 1.0 / b3)
     t1 = np.maximum(np.sqrt(x3) * m_b, inv)
     t2 = np.maximum(np.sqrt(x1) * m_b, inv)
-    term1 = (
-        ((1 + x3) * phi2 + r * (1 - 2 * x3) * phi3) * e_factor(t1) * _h_e(x1, x3, b1, b3, m_b, c)
-    )
-    term2 = 2 * r * phi3_second * e_factor(t2) * _h_e(x3, x1, b3, b1, m_b, c)
-    pre = 8 * math.pi * C_F * m_b**2
-    if not wilson:
-        return float(pre * np.sum(wt * phib * (term1 + term2)))
-    from paperzoo.pqcd.wilson import running_modes
+    base1 = wt * phib * e_factor(t1) * _h_e(x1, x3, b1, b3, m_b, c)
+    base2 = wt * phib * e_factor(t2) * _h_e(x3, x1, b3, b1, m_b, c)
+    reduced = [(base1.sum(axis=(2, 3)), base2.sum(axis=(2, 3)))]
+    if wilson:
+        from paperzoo.pqcd.wilson import running_eta, running_modes
 
-    amps, powers = running_modes(p)
-    alpha0 = alpha_s(p["WC_mu_b"], lam)
-    eta1, eta2 = alpha0 / alpha_s(t1, lam), alpha0 / alpha_s(t2, lam)
-    modes = [np.sum(wt * phib * (term1 * eta1**pk + term2 * eta2**pk)) for pk in powers]
-    return pre * (amps @ np.array(modes))
+        amps, powers = running_modes(p)
+        eta1, eta2 = running_eta(t1, p), running_eta(t2, p)
+        reduced += [
+            ((base1 * eta1**pk).sum(axis=(2, 3)), (base2 * eta2**pk).sum(axis=(2, 3)))
+            for pk in powers
+        ]
+    pairs = numerators(x1[:, :, 0, 0], x3[:, :, 0, 0])
+    vals = np.array([[np.sum(r_b * n_b + r_q * n_q) for n_b, n_q in pairs] for r_b, r_q in reduced])
+    vals = 8 * math.pi * C_F * m_b**2 * vals
+    if not wilson:
+        return vals[0]
+    return vals[0], (amps @ vals[1:]).T
 
 
 def bpi_form_factor(
     inp: Mapping[str, float] | None = None, n_x: int = 32, n_b: int = 40, **overrides: float
 ) -> float:
     r"""F^{B→π}(0) at LO in kT factorisation (§2.12): the factorisable emission with
-    φ_2 = φ_A, φ_3 = φ_P + φ_T, φ_3' = φ_P and r = r0 = m0/m_B,
+    n_b = (1 + x3)φ_A + r0(1 − 2x3)(φ_P + φ_T), n_q = 2r0 φ_P, r0 = m0/m_B,
     E(t) = α_s(t) e^{−S_B(t) − S_π(t)}, pion DAs with a₂^π (twist 2) and η3, ω3
     (twist 3; m_π²/m0² neglected), b up to 1/Λ. Parameters from the input file (``inp``, default
     the shipped one), any of them replaced by ``overrides`` (e.g. ``omega_B=0.36``)."""
@@ -162,8 +170,9 @@ def bpi_form_factor(
     eta3, omega3 = p["eta3_pi"], p["omega3_pi"]
     nrm = p["f_pi"] / (2 * math.sqrt(2 * N_C))
     a2 = check_gegenbauer(p["a2_pi"], "a2_pi")
+    r0 = p["m0_pi"] / m_b
 
-    def das(x3):
+    def numerators(x1, x3):
         t = 2 * x3 - 1
         c2_half, c4_half = 0.5 * (3 * t * t - 1), (35 * t**4 - 30 * t * t + 3) / 8  # C_n^{1/2}
         phi_a = 6 * nrm * x3 * (1 - x3) * (1 + a2 * 1.5 * (5 * t * t - 1))
@@ -173,9 +182,9 @@ def bpi_form_factor(
             * (1 - 2 * x3)
             * (1 + 6 * (5 * eta3 - eta3 * omega3 / 2) * (1 - 10 * x3 + 10 * x3 * x3))
         )
-        return phi_a, phi_p + phi_t, phi_p
+        return [((1 + x3) * phi_a + r0 * (1 - 2 * x3) * (phi_p + phi_t), 2 * r0 * phi_p)]
 
-    return _factorisable_emission(p, m_b, p["f_B"], p["omega_B"], p["m0_pi"] / m_b, das, n_x, n_b)
+    return float(_factorisable_emission(p, m_b, p["f_B"], p["omega_B"], numerators, n_x, n_b)[0])
 
 
 #: B → V sets: (parent mass, f_B, ω_B, vector meson suffix of m_, f_, f_*_T, a2_)
@@ -183,6 +192,98 @@ BV_SETS = {
     "Bs_phi": ("m_Bs", "f_Bs", "omega_Bs", "phi"),
     "B_rho": ("m_B0", "f_B", "omega_B", "rho"),
 }
+
+#: sign of the transverse twist-3 φ^a terms: −1 gives the helicity hierarchy |F_+| ≪ |F_−| of
+#: the factorisable amplitudes (with +1, F_+ > F_− and V(0) ≈ 0), docs/pqcd.md §2.17
+AXIAL_SIGN = -1.0
+
+#: factorisable transverse numerators (Q22), derived from the traces of
+#: ``nonfact.transverse_traces`` with the emitted meson's local current ε̸* (tested), in units of
+#: the twist-2 trace 32: {(helicity, recoil DA): ((1, x1, x3) coefficients with the gluon on the
+#: b quark, the same with the gluon on the light quark)}; x3 the recoil's spectator fraction, the
+#: DAs at the quark fraction; (+1, "T") is zero
+TRANSVERSE_FACTORISABLE = {
+    (-1, "T"): ((1.0, 0.0, 0.0), (0.0, 0.0, 0.0)),
+    (-1, "v"): ((1.0, 0.0, 0.0), (1.0, 0.0, 0.0)),
+    (-1, "a"): ((1.0, 0.0, 0.0), (1.0, 0.0, 0.0)),
+    (1, "v"): ((1.0, 0.0, 1.0), (0.0, -1.0, 0.0)),
+    (1, "a"): ((-1.0, 0.0, -1.0), (0.0, 1.0, 0.0)),
+}
+
+
+def bv_form_factors(
+    which: str,
+    inp: Mapping[str, float] | None = None,
+    n_x: int = 32,
+    n_b: int = 40,
+    wilson: bool = False,
+    axial_sign: float = AXIAL_SIGN,
+    **overrides: float,
+) -> dict[str, float | np.ndarray]:
+    r"""B → V form factors at q² = 0 at LO in kT factorisation, one grid for all (§2.13, §2.17):
+
+    A_0: n_b = (1 + x)φ_V + r(1 − 2x)(φ^t + φ^s), n_q = 2rφ^s (longitudinal DAs
+    φ_V = 3f_V/√(2N_c) x(1 − x)[1 + a₂^∥C₂^{3/2}(2x − 1)], φ^t = 3f_V^T/(2√(2N_c))(2x − 1)²,
+    φ^s = 3f_V^T/(2√(2N_c))(1 − 2x)); the transverse helicity integrals F_∓ with the numerators
+    of ``TRANSVERSE_FACTORISABLE`` (F_−: n_b = φ^T + r(φ^v + φ^a), n_q = r(φ^v + φ^a); F_+:
+    n_b = r(1 + x)(φ^v − φ^a), n_q = −r x1(φ^v − φ^a)) and the transverse DAs
+    φ^T = 3f_V^T/√(2N_c) x(1 − x), φ^v = 3f_V/(8√(2N_c))(1 + (2x − 1)²),
+    φ^a = σ 3f_V/(4√(2N_c))(2x − 1) (asymptotic, at the quark fraction, as in
+    ``nonfact.transverse_nonfactorisable``; σ = ``axial_sign``, by default ``AXIAL_SIGN`` = −1,
+    the sign that gives |F_+| ≪ |F_−|), from which (1 + r)A_1 = F_− + F_+ and
+    (1 − r)V = F_− − F_+ (the §2.9 helicity amplitudes at q² = 0:
+    H_∓ = r_3 f_3 m_B²[(1 + r)A_1 ± (1 − r)V]); r = m_V/m_B.
+    Keys ``A0``, ``A1``, ``V``, ``F_minus``, ``F_plus``; with ``wilson`` also ``A0_C``,
+    ``A1_C``, ``V_C`` [10], the same with C_i(t) inside (§2.14). ``which``: ``Bs_phi``, ``B_rho``.
+    """
+    if which not in BV_SETS:
+        raise ValueError(f"B → V set must be one of {tuple(BV_SETS)}, got {which!r}")
+    if axial_sign not in (1.0, -1.0):
+        raise ValueError(f"axial_sign must be +1 or -1, got {axial_sign!r}")
+    p = _params(inp, overrides)
+    mb_key, fb_key, om_key, v = BV_SETS[which]
+    m_b, m_v = p[mb_key], p[f"m_{v}"]
+    f_v, f_t = p[f"f_{v}"], p[f"f_{v}_T"]
+    _positive(**{f"f_{v}": f_v, f"f_{v}_T": f_t, f"m_{v}": m_v})
+    a2 = check_gegenbauer(p[f"a2_{v}"], f"a2_{v}")
+    root = math.sqrt(2 * N_C)
+    r = m_v / m_b
+
+    def numerators(x1, x3):
+        t = 2 * x3 - 1
+        phi_v = 3 * f_v / root * x3 * (1 - x3) * (1 + a2 * 1.5 * (5 * t * t - 1))
+        phi_t = 1.5 * f_t / root * t * t
+        phi_s = -1.5 * f_t / root * t
+        trans = {
+            "T": 3 * f_t / root * x3 * (1 - x3),
+            "v": r * 3 * f_v / (8 * root) * (1 + t * t),
+            "a": axial_sign * r * 3 * f_v / (4 * root) * t,
+        }
+        out = [((1 + x3) * phi_v + r * (1 - 2 * x3) * (phi_t + phi_s), 2 * r * phi_s)]
+        for hel in (-1, 1):
+            n_b, n_q = 0.0, 0.0
+            for (h, da), (cb, cq) in TRANSVERSE_FACTORISABLE.items():
+                if h == hel:
+                    n_b = n_b + (cb[0] + cb[1] * x1 + cb[2] * x3) * trans[da]
+                    n_q = n_q + (cq[0] + cq[1] * x1 + cq[2] * x3) * trans[da]
+            out.append((n_b, n_q))
+        return out
+
+    res = _factorisable_emission(p, m_b, p[fb_key], p[om_key], numerators, n_x, n_b, wilson)
+    vals, weighted = (res, None) if not wilson else res
+
+    def combine(v3):
+        a0, f_minus, f_plus = v3
+        return a0, (f_minus + f_plus) / (1 + r), (f_minus - f_plus) / (1 - r)
+
+    a0, a1, vv = combine(vals)
+    out: dict[str, float | np.ndarray] = {
+        "A0": float(a0), "A1": float(a1), "V": float(vv),
+        "F_minus": float(vals[1]), "F_plus": float(vals[2]),
+    }  # fmt: skip
+    if weighted is not None:
+        out |= dict(zip(("A0_C", "A1_C", "V_C"), combine(weighted), strict=True))
+    return out
 
 
 def bv_form_factor_a0(
@@ -193,27 +294,7 @@ def bv_form_factor_a0(
     wilson: bool = False,
     **overrides: float,
 ) -> float | np.ndarray:
-    r"""A_0^{B→V}(0) at LO in kT factorisation (§2.13) (with ``wilson``: the [10] integrals
-    ∫C_i(t) dA_0, the Wilson coefficients at each point's hard scale, §2.14): the factorisable
-    emission with the
-    longitudinal vector-meson DAs φ_2 = φ_V = 3f_V/√(2N_c) x(1 − x)[1 + a₂^∥ C₂^{3/2}(2x − 1)],
-    φ_3 = φ^t + φ^s, φ_3' = φ^s, φ^t = 3f_V^T/(2√(2N_c)) (2x − 1)², φ^s = 3f_V^T/(2√(2N_c)) (1 − 2x)
-    (asymptotic twist 3) and r = m_V/m_B; ``which`` is ``Bs_phi`` or ``B_rho``."""
-    if which not in BV_SETS:
-        raise ValueError(f"B → V set must be one of {tuple(BV_SETS)}, got {which!r}")
-    p = _params(inp, overrides)
-    mb_key, fb_key, om_key, v = BV_SETS[which]
-    m_b, m_v = p[mb_key], p[f"m_{v}"]
-    f_v, f_t = p[f"f_{v}"], p[f"f_{v}_T"]
-    _positive(**{f"f_{v}": f_v, f"f_{v}_T": f_t, f"m_{v}": m_v})
-    a2 = check_gegenbauer(p[f"a2_{v}"], f"a2_{v}")
-    root = math.sqrt(2 * N_C)
-
-    def das(x3):
-        t = 2 * x3 - 1
-        phi_v = 3 * f_v / root * x3 * (1 - x3) * (1 + a2 * 1.5 * (5 * t * t - 1))
-        phi_t = 1.5 * f_t / root * t * t
-        phi_s = -1.5 * f_t / root * t
-        return phi_v, phi_t + phi_s, phi_s
-
-    return _factorisable_emission(p, m_b, p[fb_key], p[om_key], m_v / m_b, das, n_x, n_b, wilson)
+    r"""A_0^{B→V}(0) of ``bv_form_factors`` (§2.13); with ``wilson`` the [10] integrals
+    ∫C_i(t) dA_0, the Wilson coefficients at each point's hard scale (§2.14)."""
+    res = bv_form_factors(which, inp, n_x, n_b, wilson, **overrides)
+    return res["A0_C"] if wilson else res["A0"]

@@ -27,6 +27,7 @@ from scipy.special import hankel1, i0e, k0, k0e
 from paperzoo.pqcd.das import check_gegenbauer
 from paperzoo.pqcd.kinematics import gauss_legendre
 from paperzoo.pqcd.kt import (
+    AXIAL_SIGN,
     BV_SETS,
     C_F,
     N_C,
@@ -37,13 +38,14 @@ from paperzoo.pqcd.kt import (
     b_meson_wave_function,
     sudakov_s,
 )
-from paperzoo.pqcd.wilson import running_modes
+from paperzoo.pqcd.wilson import running_eta, running_modes
 
 __all__ = [
     "DA_KINDS",
     "EMITTED",
     "collinear_numerators",
     "nonfact_kernel",
+    "nonfactorisable_amplitudes",
     "nonfactorisable_emission",
     "numerators",
     "twist3_coefficients",
@@ -243,6 +245,10 @@ def nonfactorisable_emission(
     taken at the quark's fraction (1 − x2 for V2, x3 for V3); only the V2 terms survive,
     n = ±x2 (§2.15). ``LL_C``, ``LR_C`` [10]: the same with C_i(t) inside (``_integrate``)."""
     ctx = _context(which, inp, n_x, n_b, overrides)
+    return _integrate(ctx, _longitudinal_numerators(ctx, twist3))[0]
+
+
+def _longitudinal_numerators(ctx: dict, twist3: bool) -> dict[str, np.ndarray]:
     da2, da3, ratio, ratio3 = ctx["da2"], ctx["da3"], ctx["ratio"], ctx["ratio3"]
     y1, y3, y2 = ctx["y"]
     tw2 = numerators(y1, y2, y3)
@@ -253,7 +259,23 @@ def nonfactorisable_emission(
             num[key] = num[key] + (
                 ratio[k2] * ratio3[k3] * lin * da2[k2][None, None, :] * da3[k3][:, :, None]
             )
-    return _integrate(ctx, num)
+    return num
+
+
+def nonfactorisable_amplitudes(
+    which: str,
+    inp: Mapping[str, float] | None = None,
+    n_x: int = 16,
+    n_b: int = 20,
+    axial_sign: float = AXIAL_SIGN,
+    **overrides: float,
+) -> dict[str | int, dict[str, complex | np.ndarray]]:
+    """``nonfactorisable_emission`` (key ``"L"``) and ``transverse_nonfactorisable`` (keys ±1)
+    from one evaluation of the kernels and Sudakov factors they share."""
+    ctx = _context(which, inp, n_x, n_b, overrides)
+    trans = _transverse_numerators(ctx, True, axial_sign)
+    res = _integrate(ctx, _longitudinal_numerators(ctx, True), *trans)
+    return {"L": res[0]} | dict(zip(HELICITIES, res[1:], strict=True))
 
 
 def _context(which: str, inp, n_x: int, n_b: int, overrides) -> dict:
@@ -326,33 +348,36 @@ def _context(which: str, inp, n_x: int, n_b: int, overrides) -> dict:
     return ctx
 
 
-def _integrate(ctx: dict, num: Mapping[str, np.ndarray]) -> dict[str, complex | np.ndarray]:
-    """Σ_{c,d} ∫ weight · E_n(t) h_n · numerator[diag_chir] (Q18), times 8πC_F m_B²/N_c: ``LL``,
+def _integrate(ctx: dict, *nums: Mapping[str, np.ndarray]) -> list[dict[str, complex | np.ndarray]]:
+    """Σ_{c,d} ∫ weight · E_n(t) h_n · numerator[diag_chir] (Q18), times 8πC_F m_B²/N_c, for each
+    numerator set of ``nums`` (the kernel and Sudakov factors computed once for all): ``LL``,
     ``LR`` without Wilson coefficients and ``LL_C``, ``LR_C`` [10] with C_i(t) inside the
     integral (the LO running of ``wilson.running_modes`` at each point's hard scale t)."""
     X1, X2, X3, B1, B3 = (ctx[k] for k in ("X1", "X2", "X3", "B1", "B3"))
     m_b, xi, lam = ctx["m_b"], ctx["xi"], ctx["lam"]
     weight, s_fixed = ctx["weight"], ctx["s_fixed"]
     amps, powers = running_modes(ctx["p"])
-    alpha0 = alpha_s(ctx["p"]["WC_mu_b"], lam)
     inv_b = np.maximum(1.0 / B1, 1.0 / B3)
     glu = np.sqrt(X1 * X2) * m_b
-    out = {"LL": 0j, "LR": 0j}
-    modes = {chir: np.zeros(len(powers), complex) for chir in out}
+    out = [{"LL": 0j, "LR": 0j} for _ in nums]
+    modes = [{chir: np.zeros(len(powers), complex) for chir in ("LL", "LR")} for _ in nums]
     for diag, y in (("c", X3), ("d", 1 - X3)):
         t = np.maximum(xi * np.maximum(glu, np.sqrt(np.abs((X1 - y) * X2)) * m_b), inv_b)
         s_t = 2 * _evolution(t, B1, lam) + _evolution(t, B3, lam)
         a_t = alpha_s(t, lam)
         core = weight * a_t * np.exp(-s_fixed - s_t) * nonfact_kernel(X1, y, X2, B1, B3, m_b)
-        eta = alpha0 / a_t
+        eta = running_eta(t, ctx["p"])
         red = [core.sum(axis=(-2, -1))] + [(core * eta**pk).sum(axis=(-2, -1)) for pk in powers]
-        for chir in out:
-            n = num[f"{diag}_{chir}"]
-            out[chir] += complex(np.sum(red[0] * n))
-            modes[chir] += np.array([np.sum(r * n) for r in red[1:]])
+        for num, res, mode in zip(nums, out, modes, strict=True):
+            for chir in res:
+                n = num[f"{diag}_{chir}"]
+                res[chir] += complex(np.sum(red[0] * n))
+                mode[chir] += np.array([np.sum(r * n) for r in red[1:]])
     pre = 8 * math.pi * C_F * m_b**2 / N_C
-    res: dict[str, complex | np.ndarray] = {k: pre * v for k, v in out.items()}
-    return res | {f"{k}_C": pre * (amps @ v) for k, v in modes.items()}
+    return [
+        {k: pre * v for k, v in res.items()} | {f"{k}_C": pre * (amps @ v) for k, v in mode.items()}
+        for res, mode in zip(out, modes, strict=True)
+    ]
 
 
 # --- transverse polarisations (Q20) --------------------------------------------------------------
@@ -432,7 +457,7 @@ def transverse_nonfactorisable(
     n_x: int = 16,
     n_b: int = 20,
     recoil_twist3: bool = True,
-    axial_sign: float = 1.0,
+    axial_sign: float = AXIAL_SIGN,
     **overrides: float,
 ) -> dict[int, dict[str, complex | np.ndarray]]:
     r"""M̂_λ^{LL}, M̂_λ^{LR} (λ = ±1) of the transverse helicity amplitudes, per unit r_3 and in
@@ -440,14 +465,21 @@ def transverse_nonfactorisable(
     2 r_3 f_3 m_B² times it; in the LCSR amplitudes (A_1 + V)/2), Eq. (Q20): the integral (Q18)
     with the numerators of ``transverse_coefficients`` and the DAs
     V2: φ^T = 3f_2^T/√(2N_c) x(1 − x), r_2 φ^v = r_2 3f_2/(8√(2N_c))(1 + t²), r_2 φ^a =
-    r_2 3f_2/(4√(2N_c))(1 − 2x) (asymptotic, at the quark fraction 1 − x2, t = 2x − 1);
-    V3 per unit r_3: φ̂^v = (3/4)(1 + t²), φ̂^a = (3/2)(1 − 2x3) (∫φ̂^v = 1); φ̂^T_3 does not enter.
+    σ r_2 3f_2/(4√(2N_c))(1 − 2u) (asymptotic, u = 1 − x2 the quark fraction, t = 2x − 1);
+    V3 per unit r_3: φ̂^v = (3/4)(1 + t²), φ̂^a = σ(3/2)(1 − 2x3) (∫φ̂^v = 1), σ = ``axial_sign``;
+    φ̂^T_3 does not enter.
     Same kernel, Sudakov factors, scales and Hankel strong phase as the longitudinal one.
-    ``axial_sign`` = −1 flips both φ^a terms (the ε^{0123} = −1 convention of the projector, or φ^a
-    at the antiquark fraction): a convention check, not an input (§2.15)."""
+    ``axial_sign`` multiplies both φ^a terms: −1 (``kt.AXIAL_SIGN``, the default) is the sign
+    fixed by the helicity hierarchy of the factorisable transverse amplitudes (§2.17); +1 (the
+    ε^{0123} = +1 projector with φ^a at the quark fraction, the earlier runs) is kept as a check."""
+    ctx = _context(which, inp, n_x, n_b, overrides)
+    nums = _transverse_numerators(ctx, recoil_twist3, axial_sign)
+    return dict(zip(HELICITIES, _integrate(ctx, *nums), strict=True))
+
+
+def _transverse_numerators(ctx: dict, recoil_twist3: bool, axial_sign: float) -> list[dict]:
     if axial_sign not in (1.0, -1.0):
         raise ValueError(f"axial_sign must be +1 or -1, got {axial_sign!r}")
-    ctx = _context(which, inp, n_x, n_b, overrides)
     x, x3, root, p = ctx["x"], ctx["x3"], ctx["root"], ctx["p"]
     r2 = ctx["ratio"]["t"]
     t2q = 1 - 2 * (1 - x)  # (1 − 2u) at the quark fraction u = 1 − x2
@@ -460,7 +492,7 @@ def transverse_nonfactorisable(
         da2 = {"T": da2["T"]}
     da3 = {"T": 0.0 * x3, "v": 0.75 * (1 + (2 * x3 - 1) ** 2), "a": axial_sign * 1.5 * (1 - 2 * x3)}
     y1, y3, y2 = ctx["y"]
-    out = {}
+    nums = []
     for hel in HELICITIES:
         num = {k: np.zeros(np.broadcast_shapes(y1.shape, y3.shape, y2.shape), complex)
                for k in ("c_LL", "d_LL", "c_LR", "d_LR")}  # fmt: skip
@@ -469,5 +501,5 @@ def transverse_nonfactorisable(
                 continue
             lin = c[0] + c[1] * y1 + c[2] * y2 + c[3] * y3
             num[key] = num[key] + lin * da2[k2][None, None, :] * da3[k3][:, :, None]
-        out[hel] = _integrate(ctx, num)
-    return out
+        nums.append(num)
+    return nums

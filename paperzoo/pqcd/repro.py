@@ -1,8 +1,8 @@
 """Registered claims of arXiv:2404.19198 (Yan, Yan, Rui): one per headline number.
 
-Every claim reads ``experiments.b3_observables`` (stage B3, partial: kT A_0(0) plus the LO
-non-factorisable emission in the longitudinal and both transverse helicities, whose on-shell
-quark propagator is the only source of strong phases) with the f0(980) S-wave in naive
+Every claim reads ``experiments.b3_observables`` (stage B3, partial: kT A_0(0), A_1(0), V(0)
+plus the LO non-factorisable emission in the longitudinal and both transverse helicities, whose
+on-shell quark propagator is the only source of strong phases) with the f0(980) S-wave in naive
 factorisation (docs/pqcd.md §2.16), and states that stage (``STAGE_TEXT``). The CP claims'
 verdicts are on the ρφ (P-wave) observables, which the S-wave cannot change; their texts quote the
 full-window values, where the S-wave (no strong phase of its own) only dilutes them. The
@@ -47,9 +47,10 @@ NO_STRONG_PHASE = (
 B3_MISSING = (
     "our B3 strong phases come from the LO non-factorisable emission only (longitudinal and "
     "transverse; the transverse terms are gauge dependent without the twist-3 k_T-derivative "
-    "terms; C_i(t) run to each point's hard scale, the transverse factorisable terms at the "
-    "longitudinal kernel's average); the S-wave is naive factorisation (no strong phase of its "
-    "own), and the kT transverse form factors and O(r²) terms are not built"
+    "terms; C_i(t) run to each point's hard scale, frozen below 1 GeV; the transverse "
+    "factorisable terms from the kT A_1(0), V(0) with the φ^a sign fixed by the helicity "
+    "hierarchy); the S-wave is naive factorisation (no strong phase of its own), and O(r²) "
+    "terms are not built"
 )
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "input_coefficients",
     "lo_anomalous_dimension",
     "lo_wilson_coefficients",
+    "running_eta",
     "running_modes",
     "wilson_at",
 ]
@@ -108,14 +109,25 @@ def running_modes(inp: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
     return amps, vals / (2 * (11 - 2 * 4 / 3))
 
 
-def wilson_at(t: np.ndarray, inp: Mapping[str, float]) -> np.ndarray:
-    """C_1…C_10 at the scales ``t`` [GeV] (> Λ^(4)): [10, *t.shape] (``running_modes``)."""
+def running_eta(t: np.ndarray, inp: Mapping[str, float]) -> np.ndarray:
+    """η(t) = α_s(μ0)/α_s(max(t, t_f)) of ``running_modes``: C_i(t) frozen at C_i(t_f) below
+    t_f = ``WC_t_freeze`` (> Λ^(4)), where the one-loop α_s(t) and the LO running blow up as
+    t → Λ^(4) (§2.14)."""
     from paperzoo.pqcd.kt import alpha_s
 
+    lam, t_f = inp["Lambda_QCD4"], inp["WC_t_freeze"]
+    if not (math.isfinite(t_f) and lam < t_f <= inp["WC_mu_b"]):
+        raise ValueError(f"WC_t_freeze must lie in (Lambda_QCD4, WC_mu_b], got {t_f}")
+    return alpha_s(inp["WC_mu_b"], lam) / alpha_s(np.maximum(t, t_f), lam)
+
+
+def wilson_at(t: np.ndarray, inp: Mapping[str, float]) -> np.ndarray:
+    """C_1…C_10 at the scales ``t`` [GeV] (> Λ^(4)): [10, *t.shape] (``running_modes``, frozen
+    below ``WC_t_freeze`` by ``running_eta``)."""
     t = np.asarray(t, dtype=float)
     lam = inp["Lambda_QCD4"]
     if not np.all(np.isfinite(t) & (t > lam)):
         raise ValueError(f"scales must be finite and > Lambda_QCD4 = {lam} GeV")
     amps, powers = running_modes(inp)
-    eta = alpha_s(inp["WC_mu_b"], lam) / alpha_s(t, lam)
+    eta = running_eta(t, inp)
     return np.tensordot(amps, eta[None] ** powers.reshape((-1,) + (1,) * t.ndim), axes=1)

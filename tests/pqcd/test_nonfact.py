@@ -208,14 +208,16 @@ def test_nonfactorisable_amplitude_converges_and_has_a_strong_phase():
 
 
 def test_stage_b3_cp_structure():
-    """Single-CKM channels: A_CP = A_T-true = 0 exactly, the fake TPA non-zero; Bs → ρ0φ gets a
-    non-zero A_CP; at B3L the transverse amplitudes are those of B2 (only A_0 gets a B3 term)."""
+    """Single-CKM channels: A_CP = A_T-true = 0 exactly, the fake TPA non-zero (small at B3L: its
+    transverse amplitudes are factorisable only, with the C_i(t)-averaged a_3 + a_5 − (a_7 + a_9)/2
+    almost zero); Bs → ρ0φ gets a non-zero A_CP; at B3L the transverse amplitudes are those of B2
+    (only A_0 gets a B3 term)."""
     b2 = FourBodyConfig(n_pipi=32, n_kk=24, dynamics="B2")
     b3 = FourBodyConfig(n_pipi=32, n_kk=24, dynamics="B3L")
     for name in ("B0_rho0phi", "Bm_rhomphi"):
         o = evaluate(name, b3).obs
         assert abs(o.acp_dir) < 1e-12 and abs(o.a_t1_true) < 1e-12 and abs(o.a_t2_true) < 1e-12
-        assert abs(o.a_t1_fake) > 1e-3
+        assert abs(o.a_t1_fake) > 1e-6
         n_u, n_t = nonfact_longitudinal(channel(name), b3, INP)
         assert n_u == 0 and n_t != 0
     bs2, bs3 = evaluate("Bs_rho0phi", b2).obs, evaluate("Bs_rho0phi", b3).obs

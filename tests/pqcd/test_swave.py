@@ -50,13 +50,21 @@ def test_swave_off_is_the_p_wave_result(inp):
 
 
 def test_which_s_waves_exist(inp):
-    """Bs: VS (ρ0 f0) and SV (φ f0), no SS; B0: SV only (φ f0, the f0's dd̄); B−: none (no f0
-    in π−π0); the S-wave share of the window rate is f_swave, and the window rate grows by it."""
-    cfg = replace(CFG, swave=True)
-    diag = {n: np.diag(fb.interference_matrices(n, cfg, inp)[0]).real for n in fb.CHANNELS}
+    """Vector emission (§2.16): Bs VS (ρ0 f0) and SV (φ f0), no SS; B0 SV only (φ f0, the f0's
+    dd̄); B− none (no f0 in π−π0). The scalar-penguin f0 emission (§2.18) adds SV for Bs and VS
+    (ρ f0 → K⁺K⁻) for B0 and B−. The S-wave share of the window rate is f_swave, and the window
+    rate grows by it."""
+    vec = replace(CFG, swave=True, swave_scalar=0.0)
+    diag = {n: np.diag(fb.interference_matrices(n, vec, inp)[0]).real for n in fb.CHANNELS}
     assert diag["Bs_rho0phi"][3] > 0 and diag["Bs_rho0phi"][4] > 0
     assert diag["Bs_rho0phi"][5] == 0 and np.all(diag["Bm_rhomphi"][3:] == 0)
     assert diag["B0_rho0phi"][3] == 0 and diag["B0_rho0phi"][4] > 0
+    cfg = replace(CFG, swave=True)
+    full = {n: np.diag(fb.interference_matrices(n, cfg, inp)[0]).real for n in fb.CHANNELS}
+    assert full["Bs_rho0phi"][4] != diag["Bs_rho0phi"][4]
+    assert full["Bs_rho0phi"][3] == diag["Bs_rho0phi"][3] and full["Bs_rho0phi"][5] == 0
+    for name in ("B0_rho0phi", "Bm_rhomphi"):
+        assert full[name][3] > 0 and full[name][4] == diag[name][4] and full[name][5] == 0
     below = replace(CFG, pipi_window=(0.28, 0.95))
     on = fb.evaluate("Bs_rho0phi", replace(below, swave=True), inp)
     off = fb.evaluate("Bs_rho0phi", below, inp)
@@ -155,7 +163,8 @@ def test_swave_bad_input(inp):
 def test_s_wave_rate_bookkeeping_and_quasi_two_body_link(inp):
     """br_vs + br_sv + br_ss is the S-wave share of the window rate; the SV rate of Bs divided by
     B(φ → K⁺K⁻) × φ window fraction × ∫_window |F_π⁺π⁻|² is the two-body Γ(B̄s → φ f0) of (Q21)
-    at m_f0 within 3 % (the f0 is broad, so p_c varies across it)."""
+    at m_f0 within 10 % (the f0 is broad, so p_c and the scalar-emission term's factor y, the
+    pair mass, vary across it; 3 % without that term)."""
     cfg = FourBodyConfig(swave=True)
     r = fb.evaluate("Bs_rho0phi", cfg, inp)
     s_sum = r.br_vs + r.br_sv + r.br_ss
@@ -172,11 +181,43 @@ def test_s_wave_rate_bookkeeping_and_quasi_two_body_link(inp):
         "pipi",
     )
     flatte_share = float(np.sum(wt * np.abs(f) ** 2))
-    terms = fb._swave_terms(ch, np.array([inp["f0_mass"]]), np.array([inp["m_phi"]]), inp)
+    pole = (np.array([inp["f0_mass"]]), np.array([inp["m_phi"]]))
+    terms = fb._swave_terms(ch, *pole, inp) + fb._scalar_emission_terms(ch, *pole, inp, cfg)
     lam_t = fb._weak(ch, inp)[1]
     m_b = inp["m_Bs"]
     p = float(fb.pair_momentum(m_b, np.array([inp["f0_mass"]]), np.array([inp["m_phi"]]))[0])
     gamma = p / (8 * math.pi * m_b**2) * abs(lam_t * terms[1, 0, 4]) ** 2
     two_body = gamma * inp["tau_Bs"] / inp["hbar"]
     assert terms[0, 0, 4] == 0  # φ f0 has no λ_u term at this order
-    assert r.br_phi_f0 / flatte_share == pytest.approx(two_body, rel=0.03)
+    assert r.br_phi_f0 / flatte_share == pytest.approx(two_body, rel=0.1)
+
+
+def test_scalar_penguin_emission_of_the_f0(inp):
+    """The f0 emitted by O_6, O_8 (§2.18, Q23): the closed form at one point, λ_t only (the
+    single-CKM channels stay CP symmetric), linear in the sign convention σ_S (0 removes it),
+    A_0 of the stage (LCSR at B1, kT from B2 on); a bad σ_S is refused."""
+    ch = fb.channel("Bs_rho0phi")
+    w1, w2 = np.array([0.98]), np.array([1.02])
+    b3 = FourBodyConfig(dynamics="B3", swave=True)
+    t = fb._scalar_emission_terms(ch, w1, w2, inp, b3)
+    a = fb.effective_coefficients(inp)
+    th = math.radians(inp["f0_mixing_deg"])
+    down, up = a["a6"] - a["a8"] / 2, a["a6"] + a["a8"]
+    c_s = 2 * 0.98 * inp["f0_fbar_S"] / (inp["m_b_MSbar"] + inp["m_s_MSbar"])
+    c_s *= math.cos(th) * down + math.sin(th) / math.sqrt(2) * (up + down)
+    a0 = fb.bv_form_factors("Bs_phi", inp, *fb.KT_GRID)["A0"]
+    lam = 2 * inp["m_Bs"] * fb.pair_momentum(inp["m_Bs"], w2, w1)[0]
+    ref = inp["G_F"] / math.sqrt(2) * c_s * lam * a0
+    assert t[1, 0, 4] == pytest.approx(ref, rel=1e-12)
+    assert np.count_nonzero(t) == 1
+    flipped = fb._scalar_emission_terms(ch, w1, w2, inp, replace(b3, swave_scalar=-1.0))
+    assert flipped[1, 0, 4] == -t[1, 0, 4]
+    off = fb._scalar_emission_terms(ch, w1, w2, inp, replace(b3, swave_scalar=0.0))
+    assert np.all(off == 0)
+    b1 = fb._scalar_emission_terms(ch, w1, w2, inp, FourBodyConfig(swave=True))
+    assert b1[1, 0, 4] / t[1, 0, 4] == pytest.approx(fb._lcsr_a0(ch, inp) / a0, rel=1e-12)
+    for name in ("B0_rho0phi", "Bm_rhomphi"):
+        o = fb.evaluate(name, replace(CFG, dynamics="B3", swave=True), inp).obs
+        assert abs(o.acp_dir) < 1e-12 and abs(o.a_t1_true) < 1e-12 and o.f_swave > 0.5
+    with pytest.raises(ValueError, match="swave_scalar"):
+        FourBodyConfig(swave_scalar=0.5)

@@ -149,11 +149,25 @@ def test_stage_b3_transverse_cp_structure():
 
 
 def test_axial_convention_flips_the_phase_of_the_transverse_integral():
-    """Flipping both φ^a terms (ε^{0123} = −1) leaves |Re M̂_−| within 5 % but turns its imaginary
-    part's sign: the convention the fake TPA's sign rests on (§2.15); bad values are refused."""
-    plus = transverse_nonfactorisable("B_rho", None, 12, 16)[-1]["LL"]
-    minus = transverse_nonfactorisable("B_rho", None, 12, 16, axial_sign=-1.0)[-1]["LL"]
+    """Flipping both φ^a terms (+1, the earlier convention, against the default −1 of §2.17) leaves
+    |Re M̂_−| within 5 % but turns its imaginary part's sign: the convention the fake TPA's sign
+    rests on (§2.15); bad values are refused."""
+    plus = transverse_nonfactorisable("B_rho", None, 12, 16, axial_sign=1.0)[-1]["LL"]
+    minus = transverse_nonfactorisable("B_rho", None, 12, 16)[-1]["LL"]
     assert minus.real == pytest.approx(plus.real, rel=0.05)
     assert plus.imag * minus.imag < 0
     with pytest.raises(ValueError, match="axial_sign"):
         transverse_nonfactorisable("B_rho", None, 12, 16, axial_sign=0.5)
+
+
+def test_one_pass_gives_the_longitudinal_and_transverse_integrals():
+    """``nonfactorisable_amplitudes`` (shared kernels, as the amplitudes use it) equals the
+    separate longitudinal and transverse integrals, Wilson-weighted parts included."""
+    from paperzoo.pqcd.nonfact import nonfactorisable_amplitudes, nonfactorisable_emission
+
+    both = nonfactorisable_amplitudes("B_rho", None, 8, 10)
+    long = nonfactorisable_emission("B_rho", None, 8, 10)
+    trans = transverse_nonfactorisable("B_rho", None, 8, 10)
+    for got, ref in ((both["L"], long), (both[1], trans[1]), (both[-1], trans[-1])):
+        for key in ("LL", "LR", "LL_C", "LR_C"):
+            np.testing.assert_allclose(got[key], ref[key], rtol=1e-12, atol=1e-16)

@@ -56,12 +56,14 @@ def test_scale_outside_range_is_refused(inp):
 
 def test_running_to_the_hard_scale_is_the_lo_solution(inp):
     """C(t) of ``wilson_at`` (the eigen-modes of γ^(0), n_f = 4) equals the matrix exponential
-    exp[γ^(0)ᵀ ln η/(2β_0)] C(μ0), η = α_s(μ0)/α_s(t); C(μ0) is the typed input; C_± run with
-    η^{4/(2β0)}, η^{−8/(2β0)}; t at or below Λ^(4) is refused."""
+    exp[γ^(0)ᵀ ln η/(2β_0)] C(μ0), η = α_s(μ0)/α_s(t), above the freezing scale; C(μ0) is the
+    typed input; C_± run with η^{4/(2β0)}, η^{−8/(2β0)}; below ``WC_t_freeze`` C(t) = C(t_f)
+    (finite as t → Λ^(4)); t at or below Λ^(4) and a freezing scale outside (Λ^(4), μ0] are
+    refused."""
     from scipy.linalg import expm
 
     from paperzoo.pqcd.kt import alpha_s
-    from paperzoo.pqcd.wilson import input_coefficients, wilson_at
+    from paperzoo.pqcd.wilson import input_coefficients, running_eta, wilson_at
 
     t = np.array([[inp["WC_mu_b"], 2.0], [1.2, 0.6]])
     c = wilson_at(t, inp)
@@ -70,7 +72,7 @@ def test_running_to_the_hard_scale_is_the_lo_solution(inp):
     assert c[:, 0, 0] == pytest.approx(c0, rel=1e-12)
     beta0 = 11 - 2 * 4 / 3
     lam = inp["Lambda_QCD4"]
-    for mu in (2.0, 1.2, 0.6):
+    for mu in (2.0, 1.2):
         eta = alpha_s(inp["WC_mu_b"], lam) / alpha_s(mu, lam)
         ref = expm(lo_anomalous_dimension(n_f=4).T * math.log(eta) / (2 * beta0)) @ c0
         got = c[:, t == mu][:, 0]
@@ -78,8 +80,16 @@ def test_running_to_the_hard_scale_is_the_lo_solution(inp):
         plus, minus = got[1] + got[0], got[1] - got[0]
         assert plus == pytest.approx((c0[1] + c0[0]) * eta ** (4 / (2 * beta0)), rel=1e-10)
         assert minus == pytest.approx((c0[1] - c0[0]) * eta ** (-8 / (2 * beta0)), rel=1e-10)
-    with pytest.raises(ValueError, match="scales must be finite"):
+    t_f = inp["WC_t_freeze"]
+    frozen = wilson_at(np.array([t_f, 0.6, lam * (1 + 1e-12)]), inp)
+    np.testing.assert_array_equal(frozen[:, 1], frozen[:, 0])
+    np.testing.assert_array_equal(frozen[:, 2], frozen[:, 0])
+    assert np.all(np.isfinite(frozen))
+    with pytest.raises(ValueError, match="Lambda_QCD4"):
         wilson_at(np.array([lam]), inp)
+    for bad in (lam, 5.0):
+        with pytest.raises(ValueError, match="WC_t_freeze"):
+            running_eta(np.array([2.0]), dict(inp) | {"WC_t_freeze": bad})
 
 
 def test_hard_scale_weighted_coefficients_lie_between_m_b_and_1_gev(inp):
