@@ -124,6 +124,8 @@ class Observables:
     a_t1_fake_ave: float
     a_t1_true_pwave: float
     a_t1_fake_pwave: float
+    a_t2_true_pwave: float
+    a_t2_fake_pwave: float
 
     def as_dict(self) -> dict[str, float]:
         """Every field as ``{name: float}``."""
@@ -152,6 +154,8 @@ def observables(m: np.ndarray, m_bar: np.ndarray) -> Observables:
     p_rate_bar = float(sum(m_bar[k, k].real for k in range(3)))
     t1p = t1 * rate / p_rate if p_rate > 0 else 0.0
     t1bp = t1b * rate_bar / p_rate_bar if p_rate_bar > 0 else 0.0
+    t2p = t2 * rate / p_rate if p_rate > 0 else 0.0
+    t2bp = t2b * rate_bar / p_rate_bar if p_rate_bar > 0 else 0.0
     return Observables(
         rate=rate,
         rate_bar=rate_bar,
@@ -178,6 +182,8 @@ def observables(m: np.ndarray, m_bar: np.ndarray) -> Observables:
         a_t1_fake_ave=(t1 * rate - t1b * rate_bar) / total,
         a_t1_true_pwave=0.5 * (t1p + t1bp),
         a_t1_fake_pwave=0.5 * (t1p - t1bp),
+        a_t2_true_pwave=0.5 * (t2p + t2bp),
+        a_t2_fake_pwave=0.5 * (t2p - t2bp),
     )
 
 

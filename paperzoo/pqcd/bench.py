@@ -62,8 +62,9 @@ def run(scale: Scale) -> BenchResult:
     cfg_b3 = FourBodyConfig(dynamics="B3", swave=True)  # the claims' amplitudes
 
     def all_observables_b3_cold() -> None:  # the kT and non-factorisable integrals, the S-wave
-        fourbody._kt_form_factors.cache_clear()
-        fourbody._nonfact.cache_clear()
+        for cache in (fourbody._kt_form_factors, fourbody._nonfact, fourbody._kt_scalar_basis):
+            cache.cache_clear()
+        fourbody._nonfact_scalar_basis.cache_clear()
         for name in CHANNELS:
             observables(*interference_matrices(name, cfg_b3, inp))
 

@@ -14,8 +14,12 @@ from rich.table import Table
 from paperzoo.pqcd.config import FourBodyConfig
 from paperzoo.pqcd.data import load_inputs
 from paperzoo.pqcd.fourbody import CHANNELS, STAGE, channel
-from paperzoo.pqcd.kt import bpi_form_factor, bv_form_factors
-from paperzoo.pqcd.nonfact import nonfactorisable_emission, transverse_nonfactorisable
+from paperzoo.pqcd.kt import bpi_form_factor, bs_form_factor, bv_form_factors
+from paperzoo.pqcd.nonfact import (
+    nonfactorisable_emission,
+    scalar_nonfactorisable,
+    transverse_nonfactorisable,
+)
 from paperzoo.pqcd.spectra import plot_spectra
 from paperzoo.pqcd.uncertainty import observables_with_errors
 
@@ -48,7 +52,7 @@ SWAVE = Annotated[
     bool,
     typer.Option(
         "--swave/--no-swave",
-        help="Add the f0(980) S-wave at naive factorisation (docs/pqcd.md §2.16); on by default.",
+        help=("Add the f0(980) S-wave (docs/pqcd.md §2.16; kT at B3, §2.19); on by default."),
     ),
 ]
 
@@ -166,6 +170,10 @@ def spectrum_command(
         console.print(f"wrote {p}")
 
 
+#: (B → S set, emitted vector) of the S-wave terms (docs/pqcd.md §2.19)
+_S_WAVE_PAIRS = (("Bs_f0", "rho"), ("Bs_f0", "phi"), ("B_f0", "phi"), ("B_f0", "rho"))
+
+
 @app.command("formfactor")
 def formfactor_command(
     omega_b: Annotated[float, typer.Option("--omega-b", help="B-meson shape ω_B [GeV].")] = 0.40,
@@ -174,7 +182,8 @@ def formfactor_command(
 ) -> None:
     """Stage-B2 check: F^{B→π}(0) and A_0, A_1, V^{B→V}(0) at LO in kT factorisation vs published
     and LCSR values; stage B3: the non-factorisable amplitudes M̂ (longitudinal: units of A_0;
-    transverse helicities ±: units of the transverse form factor, per unit r_3)."""
+    transverse helicities ±: units of the transverse form factor, per unit r_3); the kT B → f0
+    form factor and the non-factorisable S-wave M̂_S (units of F, docs/pqcd.md §2.19)."""
     try:
         inp = load_inputs(inputs)
         value = bpi_form_factor(inp, omega_B=omega_b, a2_pi=a2_pi)
@@ -186,6 +195,8 @@ def formfactor_command(
         ref_v, ref_a1 = inp["FF_B_rho_V_PQCD_published"], inp["FF_B_rho_A1_PQCD_published"]
         nf = {w: nonfactorisable_emission(w, inp) for w in ("Bs_phi", "B_rho")}
         nft = {w: transverse_nonfactorisable(w, inp) for w in ("Bs_phi", "B_rho")}
+        f_s = {w: bs_form_factor(w, inp) for w in ("Bs_f0", "B_f0")}
+        nfs = {(w, e): scalar_nonfactorisable(w, e, inp) for w, e in _S_WAVE_PAIRS}
     except (ValueError, TypeError, KeyError, OSError) as err:
         _fail(err)
     console.print(
@@ -215,3 +226,13 @@ def formfactor_command(
                 f"{m.real:.4f} {m.imag:+.4f}i; M̂^LR = {nft[w][hel]['LR'].real:.4f} "
                 f"{nft[w][hel]['LR'].imag:+.4f}i"
             )
+    console.print(
+        f"S-wave (§2.19): F^(Bs→f0, ss̄)(0) = {f_s['Bs_f0']:.4f}, F^(B→f0, dd̄)(0) = "
+        f"{f_s['B_f0']:.4f} in kT (no published value filed; LCSR F_1 = {inp['f0_F1_0']:g})"
+    )
+    for (w, e), m in nfs.items():
+        ll = m["LL"]
+        console.print(
+            f"S-wave non-factorisable M̂_S^LL ({w}, {e} emitted) = {ll.real:.4f} {ll.imag:+.4f}i "
+            f"(units of F; M̂^LR = −M̂^LL)"
+        )

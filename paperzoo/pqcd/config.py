@@ -42,6 +42,9 @@ class FourBodyConfig:
     hierarchy of the factorisable amplitudes, §2.17; +1 the convention of the earlier runs).
     ``swave_scalar``: with ``swave``, the f0 emitted by the scalar-penguin operators O_6, O_8
     (docs/pqcd.md §2.18) with relative sign +1 (our convention) or −1; 0 leaves it out.
+    ``swave_kt``: at B3 the S-wave terms with a vector meson emitted and the f0 recoiling use
+    the kT-factorisation F^{B→f0}(0) and the non-factorisable S-wave emission
+    (docs/pqcd.md §2.19); ``False`` keeps them in naive factorisation (LCSR F_1, C_i(m_b)).
     """
 
     pipi_window: tuple[float, float] = (0.28, 1.3)
@@ -56,6 +59,7 @@ class FourBodyConfig:
     transverse_kt: bool = True
     axial_sign: float = -1.0
     swave_scalar: float = 1.0
+    swave_kt: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pipi_window", _window("pipi_window", self.pipi_window))
@@ -70,7 +74,7 @@ class FourBodyConfig:
             raise ValueError(f"axial_sign must be +1 or -1, got {self.axial_sign!r}")
         if isinstance(self.swave_scalar, bool) or self.swave_scalar not in (0.0, 1.0, -1.0):
             raise ValueError(f"swave_scalar must be 0, +1 or -1, got {self.swave_scalar!r}")
-        for name in ("swave", "wilson_at_t", "transverse_kt"):
+        for name in ("swave", "wilson_at_t", "transverse_kt", "swave_kt"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.dynamics not in DYNAMICS:

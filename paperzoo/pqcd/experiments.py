@@ -54,9 +54,9 @@ def kt_longitudinal_observables(channel: str, scale: Scale) -> dict[str, float]:
 def b3_observables(channel: str, scale: Scale) -> dict[str, float]:
     """As ``channel_observables`` at stage B3 (kT A_0(0), A_1(0), V(0) plus the LO
     non-factorisable emission in all three helicities, docs/pqcd.md §2.15, §2.17) with the f0(980)
-    S-wave in naive factorisation (§2.16), plus the non-factorisable longitudinal amplitudes
-    (n_u, n_t relative to A_0^{LCSR}(0)) and the kT/LCSR form-factor ratios of the central
-    inputs."""
+    S-wave (kT vector emission, §2.19; f0 emission §2.18), plus the non-factorisable longitudinal
+    amplitudes (n_u, n_t relative to A_0^{LCSR}(0)) and the kT/LCSR form-factor ratios of the
+    central inputs."""
     cfg = grid_config(scale, dynamics="B3", swave=True)
     out: dict[str, float] = {}
     for key, (value, lo, hi) in observables_with_errors(channel, cfg).items():

@@ -30,8 +30,18 @@ from paperzoo.pqcd.das import check_gegenbauer
 from paperzoo.pqcd.data import Inputs, load_inputs
 from paperzoo.pqcd.factorization import effective_coefficients, form_factors, helicity_amplitudes
 from paperzoo.pqcd.kinematics import pair_momentum, peaked_gauss_legendre
-from paperzoo.pqcd.kt import BV_SETS, bv_form_factors
-from paperzoo.pqcd.nonfact import EMITTED, nonfactorisable_amplitudes
+from paperzoo.pqcd.kt import (
+    BV_SETS,
+    SCALAR_SETS,
+    bs_form_factor_basis,
+    bv_form_factors,
+    scalar_weights,
+)
+from paperzoo.pqcd.nonfact import (
+    EMITTED,
+    nonfactorisable_amplitudes,
+    scalar_nonfactorisable_basis,
+)
 
 __all__ = [
     "CHANNELS",
@@ -45,9 +55,11 @@ __all__ = [
     "channel",
     "check_inputs",
     "point_amplitudes",
+    "swave_coefficients",
     "evaluate",
     "interference_matrices",
     "factorisable_coefficients",
+    "lcsr_transverse_unit",
     "longitudinal_scale",
     "nonfact_longitudinal",
     "transverse_scales",
@@ -58,20 +70,23 @@ __all__ = [
 
 #: the stage of the dynamics the claims' amplitudes come from (docs/pqcd.md §4): B3 is partial
 #: (kT A_0, A_1, V and the LO non-factorisable emission in all three P-wave helicities; the
-#: f0(980) S-wave in naive factorisation, §2.16)
+#: f0(980) S-wave with the vector meson emitted in kT factorisation, §2.19, the f0 emitted by
+#: O_6, O_8 in naive factorisation, §2.18)
 STAGE = "B3"
 
 
 @dataclass(frozen=True)
 class SWave:
-    """One f0(980) S-wave term (§2.16, Q21): a vector meson emitted, the f0 the recoil."""
+    """One f0(980) S-wave term (§2.16, Q21; §2.19): a vector meson emitted, the f0 the recoil."""
 
     wave: int  # 3 (VS: ππ from the ρ, K⁺K⁻ from the f0) or 4 (SV: π⁺π⁻ from the f0, φ)
     emitted: str  # rho or phi: the emitted vector meson (decay constant, pair mass)
-    content: str  # "ss" (cos θ) or "dd" (sin θ/√2): the f0 component that takes the spectator
+    content: str  # "ss" (cos θ), "dd" or "uu" (sin θ/√2): the f0 component with the spectator
     flavour: float  # isospin factor of the emitted meson (1/√2 for a ρ0)
     tree: str  # expression of the λ_u coefficient
     penguin: str  # expression of the λ_t coefficient
+    nf_tree: str = "0"  # non-factorisable (M̂_S^LL, M̂_S^LR) coefficients of λ_u (§2.19)
+    nf_penguin: str = "0"  # the same for λ_t
 
 
 @dataclass(frozen=True)
@@ -106,10 +121,6 @@ class Channel:
         """(c_u, c_t): coefficients of λ_u and λ_t (§2.9)."""
         return _COEFF[self.tree](a), _COEFF[self.penguin](a)
 
-    def nonfact_coefficients(self, c: Mapping[int, float]) -> tuple[tuple[float, float], ...]:
-        """((LL, LR) of λ_u, (LL, LR) of λ_t): Wilson coefficients of M̂^LL, M̂^LR (§2.15)."""
-        return _NF_COEFF[self.nf_tree](c), _NF_COEFF[self.nf_penguin](c)
-
 
 _COEFF = {
     "0": lambda a: 0.0,
@@ -119,6 +130,9 @@ _COEFF = {
     "-(a3+a4+a5-(a7+a9+a10)/2)": lambda a: (
         -(a["a3"] + a["a4"] + a["a5"] - 0.5 * (a["a7"] + a["a9"] + a["a10"]))
     ),
+    "a1": lambda a: a["a1"],
+    "a4-3/2(a7+a9)-a10/2": lambda a: a["a4"] - 1.5 * (a["a7"] + a["a9"]) - 0.5 * a["a10"],
+    "-(a4+a10)": lambda a: -(a["a4"] + a["a10"]),
 }
 
 #: non-factorisable emission (Q19): the colour-crossed operator of each a_i = C_i + C_j/N_c
@@ -127,17 +141,32 @@ _NF_COEFF = {
     "C2": lambda c: (c[2], 0.0),
     "-3/2(C10,C8)": lambda c: (-1.5 * c[10], -1.5 * c[8]),
     "-(C4-C10/2,C6-C8/2)": lambda c: (-(c[4] - 0.5 * c[10]), -(c[6] - 0.5 * c[8])),
+    "-(C3+C4-(C9+C10)/2,C6-C8/2)": lambda c: (
+        -(c[3] + c[4] - 0.5 * (c[9] + c[10])),
+        -(c[6] - 0.5 * c[8]),
+    ),
+    "C1": lambda c: (c[1], 0.0),
+    "-(-C3+3/2C10+C9/2,3/2C8)": lambda c: (-(-c[3] + 1.5 * c[10] + 0.5 * c[9]), -1.5 * c[8]),
+    "-(C3+C9)": lambda c: (-(c[3] + c[9]), 0.0),
 }
 
 _SQRT_HALF = 1 / math.sqrt(2)
-#: S-wave terms (Q21): B̄s → ρ0 f0 (ρ0 emitted, the f0's ss̄ recoils: the ρ0φ couplings) and
-#: B̄s → φ f0 (φ from b → s ss̄, the f0's ss̄ recoils); B̄0 → φ f0 (the f0's dd̄ recoils); the
-#: scalar-emission terms (the f0 from the (S − P)(S + P) operators) are not built
+#: S-wave terms with a vector meson emitted and the f0 recoiling (Q21; kT at B3, Q24, Q25):
+#: B̄s → ρ0 f0 (ρ0 emitted, the f0's ss̄ recoils: the ρ0φ couplings) and B̄s → φ f0 (φ from
+#: b → s ss̄, both pairings); B̄0 → φ f0 (the f0's dd̄ recoils) and B̄0 → ρ0 f0 (ρ0 emitted from
+#: b → d uū, dd̄ with the colour-suppressed tree, the f0's dd̄ recoils); B− → ρ− f0 (ρ− emitted,
+#: colour-allowed tree, the f0's uū recoils). The f0 emitted by O_6, O_8 is ``ScalarEmission``
 _BS_SWAVES = (
-    SWave(3, "rho", "ss", _SQRT_HALF, "a2", "-3/2(a7+a9)"),
-    SWave(4, "phi", "ss", 1.0, "0", "-(a3+a4+a5-(a7+a9+a10)/2)"),
-)
-_B0_SWAVES = (SWave(4, "phi", "dd", 1.0, "0", "-(a3+a5-(a7+a9)/2)"),)
+    SWave(3, "rho", "ss", _SQRT_HALF, "a2", "-3/2(a7+a9)", "C2", "-3/2(C10,C8)"),
+    SWave(4, "phi", "ss", 1.0, "0", "-(a3+a4+a5-(a7+a9+a10)/2)", "0",
+          "-(C3+C4-(C9+C10)/2,C6-C8/2)"),
+)  # fmt: skip
+_B0_SWAVES = (
+    SWave(4, "phi", "dd", 1.0, "0", "-(a3+a5-(a7+a9)/2)", "0", "-(C4-C10/2,C6-C8/2)"),
+    SWave(3, "rho", "dd", _SQRT_HALF, "a2", "a4-3/2(a7+a9)-a10/2", "C2",
+          "-(-C3+3/2C10+C9/2,3/2C8)"),
+)  # fmt: skip
+_BM_SWAVES = (SWave(3, "rho", "uu", 1.0, "a1", "-(a4+a10)", "C1", "-(C3+C9)"),)
 CHANNELS = {
     c.name: c
     for c in (
@@ -149,7 +178,7 @@ CHANNELS = {
                 _B0_SWAVES, ScalarEmission(3, -_SQRT_HALF)),
         Channel("Bm_rhomphi", "B− → ρ− φ", "Bp", "d", "phi", "B_rho", 1.0,
                 ("m_pi", "m_pi0"), "0", "-(a3+a5-(a7+a9)/2)", "0",
-                "-(C4-C10/2,C6-C8/2)", (), ScalarEmission(3, 1.0)),
+                "-(C4-C10/2,C6-C8/2)", _BM_SWAVES, ScalarEmission(3, 1.0)),
     )
 }  # fmt: skip
 
@@ -250,23 +279,51 @@ def _wave_lineshapes(
     return np.stack([l1 * l2, l1 * l2, l1 * l2, l1 * f2, f1 * l2, f1 * f2], axis=-1)
 
 
+def _swave_kt(cfg: FourBodyConfig) -> bool:
+    return cfg.dynamics == "B3" and cfg.swave_kt
+
+
+def swave_coefficients(
+    ch: Channel, sw: SWave, cfg: FourBodyConfig, inp: Mapping[str, float]
+) -> tuple[complex, complex]:
+    """(λ_u, λ_t) strong coefficients of one vector-emission S-wave term, in units of
+    f_V λ^{1/2} κ: c_j F_1^{LCSR}(0) with C_i(m_b) (naive factorisation, §2.16), or at B3 with
+    ``cfg.swave_kt`` c_j(C̄_i) F^{kT}(0) + Σ C M̂_S (the kT form factor of (Q24) with the C̄_i of its
+    kernel, §2.14, and the non-factorisable emission (Q25), §2.19)."""
+    if not _swave_kt(cfg):
+        a = effective_coefficients(inp)
+        return tuple(_COEFF[e](a) * inp["f0_F1_0"] + 0j for e in (sw.tree, sw.penguin))
+    which = _scalar_set(ch)
+    f_kt, c_f = _kt_scalar(which, inp)
+    if cfg.wilson_at_t:
+        run = dict(inp) | {f"C{i}": c_f[i - 1] / f_kt for i in range(1, 7)}
+        run |= {f"C{i}_over_alpha": c_f[i - 1] / f_kt / inp["alpha_em"] for i in range(7, 11)}
+        a = effective_coefficients(run)
+    else:
+        a = effective_coefficients(inp)
+    m = _nonfact_scalar(which, sw.emitted, inp)
+    nf = _nf_pair((sw.nf_tree, sw.nf_penguin), cfg, inp, m)
+    return tuple(_COEFF[e](a) * f_kt + n for e, n in zip((sw.tree, sw.penguin), nf, strict=True))
+
+
 def _swave_terms(
-    ch: Channel, w1: np.ndarray, w2: np.ndarray, inp: Mapping[str, float]
+    ch: Channel, w1: np.ndarray, w2: np.ndarray, inp: Mapping[str, float], cfg: FourBodyConfig
 ) -> np.ndarray:
-    """[2, N, 6] S-wave strong parts before lineshapes (§2.16, Q21):
-    H_S = (G_F/√2) c_j · flavour · f_V λ^{1/2}(m_B², x², y²) F_1^{B→f0}(0) κ, x the emitted
-    vector's pair mass, y the f0's, κ = cos θ (ss̄) or sin θ/√2 (dd̄); P-wave columns zero."""
-    a = effective_coefficients(inp)
+    """[2, N, 6] S-wave strong parts before lineshapes (§2.16, Q21; §2.19 at B3):
+    H_S = (G_F/√2) · flavour · f_V λ^{1/2}(m_B², x², y²) κ · (``swave_coefficients``)_j, x the
+    emitted vector's pair mass, y the f0's, κ = cos θ (ss̄) or sin θ/√2 (dd̄, uū); P-wave columns
+    zero."""
     m_b = inp[f"m_{ch.parent}"]
     theta = math.radians(inp["f0_mixing_deg"])
-    kappa = {"ss": math.cos(theta), "dd": math.sin(theta) / math.sqrt(2)}
+    nn = math.sin(theta) / math.sqrt(2)
+    kappa = {"ss": math.cos(theta), "dd": nn, "uu": nn}
     out = np.zeros((2, np.size(w1), 6), dtype=complex)
     for sw in ch.swaves:
         x, y = (w1, w2) if sw.emitted == "rho" else (w2, w1)
-        h = inp[f"f_{sw.emitted}"] * 2 * m_b * pair_momentum(m_b, x, y) * inp["f0_F1_0"]
+        h = inp[f"f_{sw.emitted}"] * 2 * m_b * pair_momentum(m_b, x, y)
         pre = inp["G_F"] / math.sqrt(2) * sw.flavour * kappa[sw.content]
-        for j, expr in enumerate((sw.tree, sw.penguin)):
-            out[j, :, sw.wave] = pre * _COEFF[expr](a) * h
+        for j, c in enumerate(swave_coefficients(ch, sw, cfg, inp)):
+            out[j, :, sw.wave] += pre * c * h
     return out
 
 
@@ -310,8 +367,48 @@ def _kt_form_factors(which: str, params: tuple[tuple[str, float], ...], axial_si
     return {k: (r[k], tuple(float(c) for c in r[f"{k}_C"] / r[k])) for k in ("A0", "A1", "V")}
 
 
+def _scalar_set(ch: Channel) -> str:
+    return "Bs_f0" if ch.parent == "Bs" else "B_f0"
+
+
+@lru_cache(maxsize=64)
+def _kt_scalar_basis(which: str, params: tuple[tuple[str, float], ...]) -> tuple:
+    """The basis integrals of F^{B→f0}(0) and of ∫C_i(t) dF (§2.19, Q24), one pass; the f0
+    inputs only weight them (``kt.scalar_weights``), so they are not part of the cache key."""
+    return bs_form_factor_basis(which, dict(params), *KT_GRID)
+
+
+def _kt_scalar(which: str, inp: Mapping[str, float]) -> tuple[float, np.ndarray]:
+    """(F^{B→f0}(0), ∫C_i(t) dF [10]) in kT factorisation with the f0 inputs of ``inp``."""
+    keys = (*SCALAR_SETS[which], "Lambda_QCD4", "threshold_c", *_WILSON_KEYS)
+    vals, weighted = _kt_scalar_basis(which, tuple((k, float(inp[k])) for k in keys))
+    w = scalar_weights(inp, inp[SCALAR_SETS[which][0]])
+    return float(w @ vals), w @ weighted
+
+
 #: grid of the non-factorisable integral inside the amplitudes (within 2 % of 24² × 28², §2.15)
 NF_GRID = (12, 16)
+
+
+@lru_cache(maxsize=64)
+def _nonfact_scalar_basis(which: str, emitted: str, params: tuple[tuple[str, float], ...]):
+    """The basis integrals of the non-factorisable S-wave emission M̂_S (f0 recoil, ``emitted``
+    vector) (§2.19, Q25), one pass; the f0 inputs only weight them."""
+    return [_split(r) for r in scalar_nonfactorisable_basis(which, emitted, dict(params), *NF_GRID)]
+
+
+def _nonfact_scalar(which: str, emitted: str, inp: Mapping[str, float]) -> tuple:
+    """(M̂_S^LL, M̂_S^LR, ∫C_i M̂_S^LL, ∫C_i M̂_S^LR) with the f0 inputs of ``inp``."""
+    keys = (*SCALAR_SETS[which], "Lambda_QCD4", "hard_scale_factor")
+    keys += (f"m_{emitted}", f"f_{emitted}", f"f_{emitted}_T", f"a2_{emitted}", *_WILSON_KEYS)
+    basis = _nonfact_scalar_basis(which, emitted, tuple((k, float(inp[k])) for k in keys))
+    w = scalar_weights(inp, inp[SCALAR_SETS[which][0]])
+    ll, lr = (sum(wk * b[i] for wk, b in zip(w, basis, strict=True)) for i in (0, 1))
+    c_ll, c_lr = (
+        tuple(sum(wk * np.array(b[i]) for wk, b in zip(w, basis, strict=True))) for i in (2, 3)
+    )
+    return ll, lr, c_ll, c_lr
+
 
 #: the inputs the LO running C_i(t) of §2.14 depends on
 _WILSON_KEYS = (
@@ -342,11 +439,17 @@ def _nonfact(which: str, params: tuple[tuple[str, float], ...], axial_sign: floa
 def _nf_combine(ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float], m: tuple) -> tuple:
     """(λ_u, λ_t) of Σ C M̂ from one (M̂^LL, M̂^LR, ∫C_i M̂^LL, ∫C_i M̂^LR) (§2.14, §2.15): with
     ``cfg.wilson_at_t`` the channel's combination (linear in C_i) of the C_i(t)-weighted ones."""
+    return _nf_pair((ch.nf_tree, ch.nf_penguin), cfg, inp, m)
+
+
+def _nf_pair(exprs: tuple[str, str], cfg: FourBodyConfig, inp: Mapping[str, float], m: tuple):
+    """``_nf_combine`` for the (λ_u, λ_t) coefficient expressions ``exprs`` of ``_NF_COEFF``."""
     m_ll, m_lr, c_ll, c_lr = m
     if not cfg.wilson_at_t:
-        return tuple(ll * m_ll + lr * m_lr for ll, lr in ch.nonfact_coefficients(_wilson(inp)))
+        c = _wilson(inp)
+        return tuple(_NF_COEFF[e](c)[0] * m_ll + _NF_COEFF[e](c)[1] * m_lr for e in exprs)
     ll_c, lr_c = dict(enumerate(c_ll, 1)), dict(enumerate(c_lr, 1))
-    return tuple(_NF_COEFF[e](ll_c)[0] + _NF_COEFF[e](lr_c)[1] for e in (ch.nf_tree, ch.nf_penguin))
+    return tuple(_NF_COEFF[e](ll_c)[0] + _NF_COEFF[e](lr_c)[1] for e in exprs)
 
 
 def _lcsr_a0(ch: Channel, inp: Mapping[str, float]) -> float:
@@ -437,18 +540,27 @@ def _wilson(inp: Mapping[str, float]) -> dict[int, float]:
     return c | {i: inp[f"C{i}_over_alpha"] * inp["alpha_em"] for i in range(7, 11)}
 
 
+def lcsr_transverse_unit(ch: Channel, inp: Mapping[str, float]) -> float:
+    """F_−^{LCSR}(0) = [(1 + r)A_1(0) + (1 − r)V(0)]/2, r = m_V/m_B of the recoil: the twist-2
+    transverse form factor of (Q22) in the LCSR set, the unit of M̂_± (§2.15)."""
+    mb_key, _, _, v_name = BV_SETS[ch.form_factors]
+    r = inp[f"m_{v_name}"] / inp[mb_key]
+    v, a1, _ = form_factors(np.zeros(1), ch.form_factors, inp)
+    return 0.5 * float((1 + r) * a1[0] + (1 - r) * v[0])
+
+
 def nonfact_transverse(
     ch: Channel, cfg: FourBodyConfig, inp: Mapping[str, float]
 ) -> tuple[tuple[complex, complex], ...]:
     """((n_+, n_−) of λ_u, (n_+, n_−) of λ_t): the non-factorisable transverse helicity
-    amplitudes Σ_{LL,LR} C M̂_± relative to the LCSR (A_1(0) + V(0))/2, per unit of the
-    factorisable H_− (§2.15, Q20); zero below stage B3."""
+    amplitudes Σ_{LL,LR} C M̂_± relative to F_−^{LCSR} = [(1 + r)A_1(0) + (1 − r)V(0)]/2,
+    r = m_V/m_B of the recoil, per unit of the factorisable H_− (the §2.9 H_− at x → 0 is
+    2 r_3 f_3 m_B² F_−^{LCSR}, §2.15, Q20, Q22); zero below stage B3."""
     if cfg.dynamics != "B3":
         return (0j, 0j), (0j, 0j)
     res = _nf(ch, cfg, inp)
     plus, minus = res[1], res[-1]
-    v, a1, _ = form_factors(np.zeros(1), ch.form_factors, inp)
-    unit = 0.5 * float(a1[0] + v[0])
+    unit = lcsr_transverse_unit(ch, inp)
     n_p, n_m = _nf_combine(ch, cfg, inp, plus), _nf_combine(ch, cfg, inp, minus)
     return tuple((p / unit, m / unit) for p, m in zip(n_p, n_m, strict=True))
 
@@ -491,7 +603,8 @@ def _strong_terms(
             out[j, ..., 1] = (hp + hm) / math.sqrt(2)
             out[j, ..., 2] = (hp - hm) / math.sqrt(2)
     if cfg.swave:
-        out = out + _swave_terms(ch, w1, w2, inp) + _scalar_emission_terms(ch, w1, w2, inp, cfg)
+        out = out + _swave_terms(ch, w1, w2, inp, cfg)
+        out = out + _scalar_emission_terms(ch, w1, w2, inp, cfg)
     return out
 
 

@@ -28,6 +28,12 @@ __all__ = [
     "TRANSVERSE_FACTORISABLE",
     "bv_form_factor_a0",
     "bv_form_factors",
+    "bs_form_factor",
+    "bs_form_factor_basis",
+    "SCALAR_BASIS",
+    "scalar_weights",
+    "SCALAR_SETS",
+    "scalar_das",
     "sudakov_s",
     "threshold_factor",
 ]
@@ -298,3 +304,96 @@ def bv_form_factor_a0(
     ∫C_i(t) dA_0, the Wilson coefficients at each point's hard scale (§2.14)."""
     res = bv_form_factors(which, inp, n_x, n_b, wilson, **overrides)
     return res["A0_C"] if wilson else res["A0"]
+
+
+#: B → S sets (f0(980) recoil, one q̄q component per unit content): parent mass, f_B, ω_B keys
+SCALAR_SETS = {"Bs_f0": ("m_Bs", "f_Bs", "omega_Bs"), "B_f0": ("m_B0", "f_B", "omega_B")}
+
+
+def scalar_das(x: np.ndarray, p: Mapping[str, float]) -> dict[str, np.ndarray]:
+    r"""The f0(980) DAs of one q̄q component at the momentum fraction ``x`` (docs/pqcd.md §2.19):
+    φ_S = 3f̄_S/√(2N_c) x(1 − x)[B_1C_1^{3/2}(2x − 1) + B_3C_3^{3/2}(2x − 1)] (twist 2, odd),
+    φ_S^s = f̄_S/(2√(2N_c)) and φ_S^t = f̄_S(1 − 2x)/(2√(2N_c)) (asymptotic twist 3), the pion's
+    φ_A, φ_P, φ_T of (Q13) with f̄_S in place of f_π; keys ``phi``, ``s``, ``t``."""
+    fbar = p["f0_fbar_S"]
+    _positive(f0_fbar_S=fbar)
+    for name in ("f0_B1", "f0_B3"):
+        if not (math.isfinite(p[name]) and abs(p[name]) <= 2):
+            raise ValueError(f"{name} must be finite with |{name}| <= 2, got {p[name]}")
+    t = 2 * np.asarray(x, dtype=float) - 1
+    root = math.sqrt(2 * N_C)
+    gegen = p["f0_B1"] * 3 * t + p["f0_B3"] * 2.5 * t * (7 * t * t - 3)
+    return {
+        "phi": 3 * fbar / root * x * (1 - x) * gegen,
+        "s": fbar / (2 * root) + 0 * t,
+        "t": -fbar / (2 * root) * t,
+    }
+
+
+def scalar_weights(p: Mapping[str, float], m_b: float) -> np.ndarray:
+    """(f̄_S B_1, f̄_S B_3, f̄_S r_S) [3]: the S-wave integrals are linear in these (§2.19), so
+    ``bs_form_factor`` and ``nonfact.scalar_nonfactorisable`` integrate once per unit of each
+    (``scalar_das`` with f̄_S = 1 and one moment at a time) and the f0 inputs only weight them."""
+    scalar_das(np.zeros(1), p)  # checks f̄_S, B_1, B_3
+    _positive(f0_mass=p["f0_mass"])
+    fbar = p["f0_fbar_S"]
+    return fbar * np.array([p["f0_B1"], p["f0_B3"], p["f0_mass"] / m_b])
+
+
+#: the unit DA sets of the three S-wave basis integrals: (B_1, B_3, twist 3 per unit r_S)
+SCALAR_BASIS = (
+    {"f0_fbar_S": 1.0, "f0_B1": 1.0, "f0_B3": 0.0},
+    {"f0_fbar_S": 1.0, "f0_B1": 0.0, "f0_B3": 1.0},
+    {"f0_fbar_S": 1.0, "f0_B1": 0.0, "f0_B3": 0.0},
+)
+
+
+def bs_form_factor_basis(
+    which: str, inp: Mapping[str, float] | None = None, n_x: int = 32, n_b: int = 40, **overrides
+) -> tuple[np.ndarray, np.ndarray]:
+    """The three basis integrals of F^{B→f0}(0) (``scalar_weights``) [3] and with C_i(t) inside
+    [3, 10], one pass over the grid (§2.19)."""
+    if which not in SCALAR_SETS:
+        raise ValueError(f"B → S set must be one of {tuple(SCALAR_SETS)}, got {which!r}")
+    p = _params(inp, overrides)
+    mb_key, fb_key, om_key = SCALAR_SETS[which]
+    m_b = p[mb_key]
+
+    def numerators(x1, x3):
+        tw2 = [scalar_das(x3, u)["phi"] for u in SCALAR_BASIS[:2]]
+        tw3 = scalar_das(x3, SCALAR_BASIS[2])
+        return [
+            ((1 + x3) * tw2[0], 0.0 * x3),
+            ((1 + x3) * tw2[1], 0.0 * x3),
+            ((1 - 2 * x3) * (tw3["s"] + tw3["t"]), 2 * tw3["s"]),
+        ]
+
+    vals, weighted = _factorisable_emission(
+        p, m_b, p[fb_key], p[om_key], numerators, n_x, n_b, wilson=True
+    )
+    return vals, weighted
+
+
+def bs_form_factor(
+    which: str,
+    inp: Mapping[str, float] | None = None,
+    n_x: int = 32,
+    n_b: int = 40,
+    wilson: bool = False,
+    **overrides: float,
+) -> float | tuple[float, np.ndarray]:
+    r"""F^{B→f0}(0) of one q̄q component of the f0(980) at LO in kT factorisation (§2.19, Q24): the
+    integral (Q13) with the f0 DAs of ``scalar_das`` for the pion's (φ_A → φ_S, φ_P → φ_S^s,
+    φ_T → φ_S^t) and r_S = m_f0/m_B for r0 (the scalar projector P̸φ_S + m_Sφ_S^s +
+    m_S(n̸v̸ − 1)φ_S^t is the longitudinal vector one with other DAs, §2.19):
+    n_b = (1 + x)φ_S + r_S(1 − 2x)(φ_S^s + φ_S^t), n_q = 2r_Sφ_S^s. With ``wilson`` also the
+    [10] integrals with C_i(t) inside (§2.14): returns (F, ∫C_i dF). ``which``: ``Bs_f0``
+    (Bs → ss̄ component) or ``B_f0`` (B → dd̄ or uū)."""
+    if which not in SCALAR_SETS:
+        raise ValueError(f"B → S set must be one of {tuple(SCALAR_SETS)}, got {which!r}")
+    p = _params(inp, overrides)
+    weights = scalar_weights(p, p[SCALAR_SETS[which][0]])
+    vals, weighted = bs_form_factor_basis(which, p, n_x, n_b)
+    if not wilson:
+        return float(weights @ vals)
+    return float(weights @ vals), weights @ weighted

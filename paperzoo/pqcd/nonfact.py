@@ -31,11 +31,15 @@ from paperzoo.pqcd.kt import (
     BV_SETS,
     C_F,
     N_C,
+    SCALAR_BASIS,
+    SCALAR_SETS,
     _evolution,
     _params,
     _positive,
     alpha_s,
     b_meson_wave_function,
+    scalar_das,
+    scalar_weights,
     sudakov_s,
 )
 from paperzoo.pqcd.wilson import running_eta, running_modes
@@ -48,6 +52,8 @@ __all__ = [
     "nonfactorisable_amplitudes",
     "nonfactorisable_emission",
     "numerators",
+    "scalar_nonfactorisable",
+    "scalar_nonfactorisable_basis",
     "twist3_coefficients",
     "trace_core",
     "transverse_coefficients",
@@ -262,6 +268,47 @@ def _longitudinal_numerators(ctx: dict, twist3: bool) -> dict[str, np.ndarray]:
     return num
 
 
+def scalar_nonfactorisable(
+    which: str,
+    emitted: str,
+    inp: Mapping[str, float] | None = None,
+    n_x: int = 16,
+    n_b: int = 20,
+    **overrides: float,
+) -> dict[str, complex | np.ndarray]:
+    r"""M̂^{LL}, M̂^{LR} of B → S V3: the f0(980) recoil (one q̄q component, ``which`` of
+    ``kt.SCALAR_SETS``) and the longitudinal vector ``emitted`` (``rho`` or ``phi``), in units of
+    F^{B→f0}(0) (so that f_3 λ^{1/2} M̂ sits beside f_3 λ^{1/2} F), Eq. (Q25): the integral (Q18)
+    with the recoil's DAs replaced by the f0's (φ_S, φ_S^t, φ_S^s of ``kt.scalar_das``, r_S =
+    m_f0/m_B), numerators and kernel unchanged (the scalar projector has the Dirac structure of
+    the longitudinal vector one, §2.19). ``LL_C``, ``LR_C`` [10]: with C_i(t) inside. The
+    ``scalar_nonfactorisable_basis`` integrals weighted by ``kt.scalar_weights``."""
+    basis = scalar_nonfactorisable_basis(which, emitted, _params(inp, overrides), n_x, n_b)
+    p = _params(inp, overrides)
+    weights = scalar_weights(p, p[SCALAR_SETS[which][0]])
+    return {k: sum(w * b[k] for w, b in zip(weights, basis, strict=True)) for k in basis[0]}
+
+
+def scalar_nonfactorisable_basis(
+    which: str, emitted: str, inp: Mapping[str, float] | None = None, n_x: int = 16, n_b: int = 20
+) -> list[dict[str, complex | np.ndarray]]:
+    """The three basis integrals of ``scalar_nonfactorisable`` (f̄_S = 1: the B_1 and B_3 twist-2
+    terms and the twist-3 terms per unit r_S, ``kt.SCALAR_BASIS``), one pass over the kernels."""
+    if which not in SCALAR_SETS:
+        raise ValueError(f"B → S set must be one of {tuple(SCALAR_SETS)}, got {which!r}")
+    ctx = _context(which, inp, n_x, n_b, {}, emitted)
+    unit = {"phi": 1.0, "t": 1.0, "s": 1.0}
+    nums = []
+    for k, u in enumerate(SCALAR_BASIS):
+        das = scalar_das(1 - ctx["x"], u)
+        if k < 2:  # twist 2 only
+            nums.append(_longitudinal_numerators(ctx | {"da2": das}, False))
+        else:
+            das["phi"] = 0 * das["phi"]
+            nums.append(_longitudinal_numerators(ctx | {"da2": das, "ratio": unit}, True))
+    return _integrate(ctx, *nums)
+
+
 def nonfactorisable_amplitudes(
     which: str,
     inp: Mapping[str, float] | None = None,
@@ -278,24 +325,36 @@ def nonfactorisable_amplitudes(
     return {"L": res[0]} | dict(zip(HELICITIES, res[1:], strict=True))
 
 
-def _context(which: str, inp, n_x: int, n_b: int, overrides) -> dict:
+def _context(which: str, inp, n_x: int, n_b: int, overrides, emitted: str | None = None) -> dict:
     """Grids, DAs, weights and Sudakov exponents shared by the longitudinal (Q18) and transverse
-    (Q20) non-factorisable integrals; axes (x1, x3, x2, b1, b3)."""
-    if which not in BV_SETS:
-        raise ValueError(f"B → V set must be one of {tuple(BV_SETS)}, got {which!r}")
+    (Q20) non-factorisable integrals; axes (x1, x3, x2, b1, b3). ``which`` a B → V set (recoil
+    V2) or a B → S set of ``kt.SCALAR_SETS`` (the f0 recoil, §2.19, with ``emitted`` V3)."""
+    scalar = which in SCALAR_SETS
+    if not scalar and which not in BV_SETS:
+        raise ValueError(
+            f"B → V set (or B → S set with an emitted meson) must be one of "
+            f"{tuple(BV_SETS) + tuple(SCALAR_SETS)}, got {which!r}"
+        )
+    if scalar and emitted not in ("rho", "phi"):
+        raise ValueError(f"B → S set {which!r}: emitted meson must be rho or phi, got {emitted!r}")
     if n_x < 4 or n_b < 4:
         raise ValueError(f"need n_x, n_b >= 4, got {n_x}, {n_b}")
     p = _params(inp, overrides)
-    mb_key, fb_key, om_key, v2 = BV_SETS[which]
-    v3 = EMITTED[which]
+    if scalar:
+        mb_key, fb_key, om_key = SCALAR_SETS[which]
+        v3 = emitted
+    else:
+        mb_key, fb_key, om_key, v2 = BV_SETS[which]
+        v3 = EMITTED[which]
     m_b, f_b, omega, lam = p[mb_key], p[fb_key], p[om_key], p["Lambda_QCD4"]
     xi = p.get("hard_scale_factor", 1.0)
     if not 0.5 <= xi <= 2.0:
         raise ValueError(f"hard_scale_factor must lie in [0.5, 2], got {xi}")
-    f_2 = p[f"f_{v2}"]
-    _positive(**{om_key: omega, "Lambda_QCD4": lam, f"f_{v2}": f_2, fb_key: f_b})
-    _positive(**{f"f_{v2}_T": p[f"f_{v2}_T"], f"f_{v3}": p[f"f_{v3}"]})
-    a2_2 = check_gegenbauer(p[f"a2_{v2}"], f"a2_{v2}")
+    _positive(**{om_key: omega, "Lambda_QCD4": lam, fb_key: f_b, f"f_{v3}": p[f"f_{v3}"]})
+    if not scalar:
+        f_2, f2t = p[f"f_{v2}"], p[f"f_{v2}_T"]
+        _positive(**{f"f_{v2}": f_2, f"f_{v2}_T": f2t})
+        a2_2 = check_gegenbauer(p[f"a2_{v2}"], f"a2_{v2}")
     a2_3 = check_gegenbauer(p[f"a2_{v3}"], f"a2_{v3}")
     root = math.sqrt(2 * N_C)
     p_plus = m_b / math.sqrt(2)
@@ -311,20 +370,24 @@ def _context(which: str, inp, n_x: int, n_b: int, overrides) -> dict:
     B3 = b[None, None, None, None, :]
     t2 = 2 * x - 1
     t3 = 2 * x3 - 1
-    f2t, f3t = p[f"f_{v2}_T"], p[f"f_{v3}_T"]
+    f3t = p[f"f_{v3}_T"]
     norm3 = p[f"f_{v3}"] / (2 * root)  # φ̂_3 = φ_3 / (f_3/(2√(2N_c)))
-    # DAs at the quark's momentum fraction: 1 − x2 for V2 (φ^s odd), x3 for V3 (§2.15)
-    da2 = {
-        "phi": 3 * f_2 / root * x * (1 - x) * (1 + a2_2 * 1.5 * (5 * t2 * t2 - 1)),
-        "t": 1.5 * f2t / root * t2 * t2,
-        "s": 1.5 * f2t / root * t2,
-    }
+    # DAs at the quark's momentum fraction: 1 − x2 for V2 (φ^s odd), x3 for V3 (§2.15); the f0
+    # recoil's (§2.19) the same way, its odd φ_S, φ_S^t as the vector's φ^s
+    if scalar:  # filled per basis integral by ``scalar_nonfactorisable_basis``
+        da2, ratio = {}, {}
+    else:
+        da2 = {
+            "phi": 3 * f_2 / root * x * (1 - x) * (1 + a2_2 * 1.5 * (5 * t2 * t2 - 1)),
+            "t": 1.5 * f2t / root * t2 * t2,
+            "s": 1.5 * f2t / root * t2,
+        }
+        ratio = {"phi": 1.0, "t": p[f"m_{v2}"] / m_b, "s": p[f"m_{v2}"] / m_b}
     da3 = {
         "phi": 6 * x3 * (1 - x3) * (1 + a2_3 * 1.5 * (5 * t3 * t3 - 1)),
         "t": 1.5 * f3t / root * t3 * t3 / norm3,
         "s": -1.5 * f3t / root * t3 / norm3,
     }
-    ratio = {"phi": 1.0, "t": p[f"m_{v2}"] / m_b, "s": p[f"m_{v2}"] / m_b}
     ratio3 = {"phi": 1.0, "t": p[f"m_{v3}"] / m_b, "s": p[f"m_{v3}"] / m_b}
     phib = b_meson_wave_function(x[:, None], b[None, :], m_b, omega, f_b)  # [x1, b1]
     # Sudakov exponents without the t dependence, on their own small grids
@@ -462,8 +525,8 @@ def transverse_nonfactorisable(
 ) -> dict[int, dict[str, complex | np.ndarray]]:
     r"""M̂_λ^{LL}, M̂_λ^{LR} (λ = ±1) of the transverse helicity amplitudes, per unit r_3 and in
     units of the twist-2 transverse form factor (the factorisable helicity-− amplitude is
-    2 r_3 f_3 m_B² times it; in the LCSR amplitudes (A_1 + V)/2), Eq. (Q20): the integral (Q18)
-    with the numerators of ``transverse_coefficients`` and the DAs
+    2 r_3 f_3 m_B² times it; in the LCSR amplitudes [(1 + r)A_1 + (1 − r)V]/2), Eq. (Q20):
+    the integral (Q18) with the numerators of ``transverse_coefficients`` and the DAs
     V2: φ^T = 3f_2^T/√(2N_c) x(1 − x), r_2 φ^v = r_2 3f_2/(8√(2N_c))(1 + t²), r_2 φ^a =
     σ r_2 3f_2/(4√(2N_c))(1 − 2u) (asymptotic, u = 1 − x2 the quark fraction, t = 2x − 1);
     V3 per unit r_3: φ̂^v = (3/4)(1 + t²), φ̂^a = σ(3/2)(1 − 2x3) (∫φ̂^v = 1), σ = ``axial_sign``;

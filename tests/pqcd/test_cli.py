@@ -33,6 +33,7 @@ def test_formfactor_prints_the_kt_form_factors_and_the_b3_amplitudes():
     text = " ".join(result.output.split())
     assert "F^(B→π)(0) = 0.26" in text and "A_0^(Bs→φ)(0) = 0.37" in text
     assert text.count("stage B3: non-factorisable M̂^LL") == 2 and "M̂^LR = −M̂^LL" in text
+    assert "F^(Bs→f0, ss̄)(0) = 0.39" in text and text.count("M̂_S^LL") == 4
 
 
 def test_spectrum_writes_pngs(tmp_path):

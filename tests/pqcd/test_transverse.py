@@ -171,3 +171,27 @@ def test_one_pass_gives_the_longitudinal_and_transverse_integrals():
     for got, ref in ((both["L"], long), (both[1], trans[1]), (both[-1], trans[-1])):
         for key in ("LL", "LR", "LL_C", "LR_C"):
             np.testing.assert_allclose(got[key], ref[key], rtol=1e-12, atol=1e-16)
+
+
+def test_transverse_nonfactorisable_normalisation_is_the_exact_f_minus():
+    """n_− H_−^{LCSR} is the absolute 2 r_3 f_3 m_B² Σ C M̂_− at x → 0 (§2.15): the unit is
+    F_−^{LCSR} = [(1 + r)A_1(0) + (1 − r)V(0)]/2, not (A_1 + V)/2 (an O(r) difference, 3 %)."""
+    from paperzoo.pqcd.factorization import form_factors, helicity_amplitudes
+    from paperzoo.pqcd.fourbody import _nf, _nf_combine, lcsr_transverse_unit
+    from paperzoo.pqcd.kt import BV_SETS
+
+    b3 = FourBodyConfig(dynamics="B3")
+    for name in ("Bs_rho0phi", "B0_rho0phi"):
+        ch = channel(name)
+        mb_key, _, _, v = BV_SETS[ch.form_factors]
+        m_b, y, x = INP[mb_key], INP[f"m_{v}"], np.array([1e-3])
+        f3 = INP[f"f_{ch.emitted}"]
+        h = helicity_amplitudes(m_b, x, np.array([y]), f3, form_factors(x**2, ch.form_factors, INP))
+        h_minus = float((h[0, 1] - h[0, 2]) / math.sqrt(2))
+        absolute = _nf_combine(ch, b3, INP, _nf(ch, b3, INP)[-1])
+        for j, (_, n_minus) in enumerate(nonfact_transverse(ch, b3, INP)):
+            want = 2 * (x[0] / m_b) * f3 * m_b**2 * absolute[j]
+            assert n_minus * h_minus == pytest.approx(want, rel=1e-6)
+        vv, a1, _ = form_factors(np.zeros(1), ch.form_factors, INP)
+        naive = 0.5 * float(a1[0] + vv[0])
+        assert abs(lcsr_transverse_unit(ch, INP) / naive - 1) > 0.01
