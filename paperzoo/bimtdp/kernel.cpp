@@ -22,12 +22,15 @@
 // popcounts directly: dot >= thr <=> pop <= (9 C - thr - corr) >> 1, one compare per 8 channels.
 //
 // Input packing can run inside conv() (x_p != 0): the same thread team packs the float input
-// (16-pixel x 64-channel tasks, every channel plane read as one sequential stream), waits at one
-// barrier, then runs the tiles, so one call and one team wake-up serve both.
+// (each thread one contiguous range of 16-pixel chunks, every channel plane read as one
+// sequential run over it), waits at one barrier, then runs the tiles, so one call and one team
+// wake-up serve both.
 //
 // Built with -DBIMTDP_AMX (and -mamx-tile -mamx-int8), conv() can instead run the exact AMX-INT8
 // kernel on +-1 bytes (wb_p != 0; see "AMX-INT8 kernel" below); the other builds lack that code.
 #include <pybind11/pybind11.h>
+
+#include <omp.h>
 
 #include <cstdint>
 #include <cstring>
@@ -270,44 +273,54 @@ static void tile(const Args& s, int i, int g0, int y, int x0) {
 // padded position of pixel p (flattened within the H x W plane) in a packed image: (y + 1, x + 1)
 static inline long long padded(int p, int w, int wp) { return (long long)(p / w + 1) * wp + p % w + 1; }
 
-// the packed words of 64 channels [c0, c0 + 64) of pixels p0 .. p0 + nx (flattened, so that every
-// channel plane is read as one sequential stream) of image x_i, into word 0 of dst + pixel * cw
+constexpr int PACK_CHUNKS = 64;  // 16-pixel chunks per packing piece (its masks: 8 KB)
+
+// the packed words of 64 channels [c0, c0 + 64) of the 16-pixel chunks k0 .. k1 (flattened
+// pixels, k1 - k0 <= PACK_CHUNKS) of image x_i, into word 0 of dst + pixel * cw: every channel
+// plane is read as one sequential run over the chunks (what the hardware prefetchers follow)
 static inline void pack_words(const float* xi, const float* thr, int c, int hw, int w, int wp,
-                              int c0, int p0, int nx, u64* dst, int cw) {
+                              int c0, int k0, int k1, u64* dst, int cw) {
 #ifdef __AVX512VPOPCNTDQ__
-  alignas(64) std::uint16_t m[64];
-  const __mmask16 tail = (__mmask16)(nx >= 16 ? 0xFFFF : ((1u << nx) - 1));
+  alignas(64) std::uint16_t m[PACK_CHUNKS * 64];  // [chunk][channel]: the compare masks
+  const int tail_k = hw / 16;  // the one chunk with fewer than 16 pixels, if any
+  const __mmask16 tail = (__mmask16)((1u << (hw % 16)) - 1);
   for (int cl = 0; cl < 64; ++cl) {
     const int cc = c0 + cl;
-    if (cc < c) {
-      const float* src = xi + (long long)cc * hw + p0;
-      _mm_prefetch((const char*)(src + 256), _MM_HINT_T1);  // 16 cache lines ahead in this plane
-      const __m512 v = _mm512_maskz_loadu_ps(tail, src);
-      m[cl] = (std::uint16_t)_mm512_cmp_ps_mask(v, _mm512_set1_ps(thr[cc]), _CMP_GE_OQ);
-    } else {
-      m[cl] = 0;
+    if (cc >= c) {
+      for (int k = k0; k < k1; ++k) m[(k - k0) * 64 + cl] = 0;
+      continue;
+    }
+    const float* src = xi + (long long)cc * hw;
+    const __m512 t = _mm512_set1_ps(thr[cc]);
+    for (int k = k0; k < k1; ++k) {
+      _mm_prefetch((const char*)(src + 4LL * hw + 16 * k), _MM_HINT_T0);  // 4 planes ahead
+      const __m512 v = k == tail_k ? _mm512_maskz_loadu_ps(tail, src + 16 * k) : _mm512_loadu_ps(src + 16 * k);
+      m[(k - k0) * 64 + cl] = (std::uint16_t)_mm512_cmp_ps_mask(v, t, _CMP_GE_OQ);
     }
   }
-  // 64 x 16 bit transpose: bytes of the masks, then one byte-test per pixel
-  const __m512i z0 = _mm512_load_si512((const void*)m), z1 = _mm512_load_si512((const void*)(m + 32));
-  const __m512i lo = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(z0)),
-                                        _mm512_cvtepi16_epi8(z1), 1);
-  const __m512i hi = _mm512_inserti64x4(
-      _mm512_castsi256_si512(_mm512_cvtepi16_epi8(_mm512_srli_epi16(z0, 8))),
-      _mm512_cvtepi16_epi8(_mm512_srli_epi16(z1, 8)), 1);
-  int y = p0 / w, x = p0 % w;
-  for (int xl = 0; xl < nx; ++xl) {
-    const __m512i bit = _mm512_set1_epi8((char)(1 << (xl & 7)));
-    dst[((long long)(y + 1) * wp + x + 1) * cw] = (u64)_mm512_test_epi8_mask(xl < 8 ? lo : hi, bit);
-    if (++x == w) x = 0, ++y;
+  for (int k = k0; k < k1; ++k) {
+    // 64 x 16 bit transpose: bytes of the masks, then one byte-test per pixel
+    const std::uint16_t* mk = m + (k - k0) * 64;
+    const __m512i z0 = _mm512_load_si512((const void*)mk), z1 = _mm512_load_si512((const void*)(mk + 32));
+    const __m512i lo = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(z0)),
+                                          _mm512_cvtepi16_epi8(z1), 1);
+    const __m512i hi = _mm512_inserti64x4(
+        _mm512_castsi256_si512(_mm512_cvtepi16_epi8(_mm512_srli_epi16(z0, 8))),
+        _mm512_cvtepi16_epi8(_mm512_srli_epi16(z1, 8)), 1);
+    const int p0 = 16 * k, nx = hw - p0 < 16 ? hw - p0 : 16;
+    int y = p0 / w, x = p0 % w;
+    for (int xl = 0; xl < nx; ++xl) {
+      const __m512i bit = _mm512_set1_epi8((char)(1 << (xl & 7)));
+      dst[((long long)(y + 1) * wp + x + 1) * cw] = (u64)_mm512_test_epi8_mask(xl < 8 ? lo : hi, bit);
+      if (++x == w) x = 0, ++y;
+    }
   }
 #else
-  for (int xl = 0; xl < nx; ++xl) {
+  const int c_end = c0 + 64 < c ? c0 + 64 : c, q_end = 16 * k1 < hw ? 16 * k1 : hw;
+  for (int q = 16 * k0; q < q_end; ++q) {
     u64 word = 0;
-    const int c_end = c0 + 64 < c ? c0 + 64 : c;
-    for (int cc = c0; cc < c_end; ++cc)
-      word |= (u64)(xi[(long long)cc * hw + p0 + xl] >= thr[cc]) << (cc - c0);
-    dst[padded(p0 + xl, w, wp) * cw] = word;
+    for (int cc = c0; cc < c_end; ++cc) word |= (u64)(xi[(long long)cc * hw + q] >= thr[cc]) << (cc - c0);
+    dst[padded(q, w, wp) * cw] = word;
   }
 #endif
 }
@@ -371,32 +384,40 @@ static void pack_border(const PackArgs& p, int i) {
   }
 }
 
-// word j of pixels 16 k .. 16 k + 15 (flattened) of image i
-static void pack_task(const PackArgs& p, int i, int j, int k) {
-  const int hw = p.h * p.w, p0 = 16 * k, nx = hw - p0 < 16 ? hw - p0 : 16;
-  u64* oi = p.out + (long long)i * (p.h + 2) * p.wp * p.cw + j;
+// the 16-pixel chunks k0 .. k1 (flattened, k1 - k0 <= PACK_CHUNKS) of image i, every word
+static void pack_chunks(const PackArgs& p, int i, int k0, int k1) {
+  const int hw = p.h * p.w, q0 = 16 * k0, q1 = 16 * k1 < hw ? 16 * k1 : hw;
+  u64* oi = p.out + (long long)i * (p.h + 2) * p.wp * p.cw;
   const float* xi = p.x + (long long)i * p.c * hw;
-  if (!p.nhwc)
-    pack_words(xi, p.thr, p.c, hw, p.w, p.wp, j * 64, p0, nx, oi, p.cw);
-  else
-    for (int q = p0; q < p0 + nx; ++q)
-      oi[padded(q, p.w, p.wp) * p.cw] = pack_pixel_nhwc(xi + (long long)q * p.c, p.thr, p.c, j);
+  for (int j = 0; j < p.cw; ++j)
+    if (!p.nhwc)
+      pack_words(xi, p.thr, p.c, hw, p.w, p.wp, j * 64, k0, k1, oi + j, p.cw);
+    else
+      for (int q = q0; q < q1; ++q)
+        oi[padded(q, p.w, p.wp) * p.cw + j] = pack_pixel_nhwc(xi + (long long)q * p.c, p.thr, p.c, j);
   if (p.bytes) {  // the words just written (in L1) again as bytes
-    std::int8_t* bi = p.bytes + ((long long)i * (p.h + 2) * p.wp * p.cw + j) * 64;
-    for (int q = p0; q < p0 + nx; ++q) {
+    std::int8_t* bi = p.bytes + (long long)i * (p.h + 2) * p.wp * p.cw * 64;
+    for (int q = q0; q < q1; ++q) {
       const long long at = padded(q, p.w, p.wp) * p.cw;
-      store_pm1(bi + at * 64, oi[at]);
+      for (int j = 0; j < p.cw; ++j) store_pm1(bi + (at + j) * 64, oi[at + j]);
     }
   }
 }
 
-// all of it (orphaned work-sharing loops: the calling team splits the tasks)
+// all of it, inside the calling team: each thread packs one contiguous range of the N x chunks
+// 16-pixel chunks (a static split, so no work queue), then the borders; ends in a barrier
 static void pack_all(const PackArgs& p, int n) {
   const int chunks = (p.h * p.w + 15) / 16;
-  const long long tasks = (long long)n * p.cw * chunks;
-#pragma omp for schedule(static) nowait
-  for (long long t = 0; t < tasks; ++t)
-    pack_task(p, (int)(t / ((long long)p.cw * chunks)), (int)(t / chunks % p.cw), (int)(t % chunks));
+  const long long total = (long long)n * chunks;
+  const int team = omp_get_num_threads(), me = omp_get_thread_num();
+  const long long end = total * (me + 1) / team;
+  for (long long q = total * me / team; q < end;) {
+    const int i = (int)(q / chunks), k0 = (int)(q % chunks);
+    long long k1 = k0 + PACK_CHUNKS < chunks ? k0 + PACK_CHUNKS : chunks;
+    if (k1 - k0 > end - q) k1 = k0 + (end - q);
+    pack_chunks(p, i, k0, (int)k1);
+    q += k1 - k0;
+  }
 #pragma omp for schedule(static)
   for (int i = 0; i < n; ++i) pack_border(p, i);
 }
@@ -416,15 +437,15 @@ static void pack(std::uintptr_t x_p, std::uintptr_t thr_p, int n, int c, int h, 
 #ifdef BIMTDP_AMX
 // AMX-INT8 kernel (the "amx" build: -mamx-tile -mamx-int8 -DBIMTDP_AMX, AVX-512 as well). The
 // packed words are expanded to +-1 bytes, [N][Hp][Wp][64 Cw] (a caller's scratch, border +1 set
-// once, 64 pixels of slack at the end): by the packing when conv() packs its float input, else
-// (a previous layer's packed output) in a pass of their own; channel padding bytes are -1 or +1,
-// their weight bytes 0. Weights: +-1 bytes in the VNNI B-tile
+// once, 64 pixels of slack at the end, never written again): by the packing when conv() packs its
+// float input, else (a previous layer's packed output) in a pass of their own over the interior;
+// channel padding bytes are -1 or +1, their weight bytes 0. Weights: +-1 bytes in the VNNI B-tile
 // layout, [channel blocks of 32][9 Cw K steps][2][16 rows][16 columns][4] (K step = tap x 64
 // channels; row r column n holds K 4r .. 4r + 3 of output channel n). A block: 2 R pixels of one
 // output row x 32 output channels = 2 x 2 int32 tiles; per K step two A tiles (R <= 16 pixels x
 // 64 channels, loaded straight from the byte image with a pixel stride), two B tiles, four tdpbssd.
-// dot = sum of +-1 products over real channels (border +1) = 9 C - 2 pop, exact in int32; the
-// popcount epilogue above then runs on pop = (9 C - dot) / 2.
+// dot = sum of +-1 products over real channels (border +1) = 9 C - 2 pop, exact in int32, which
+// amx_epilogue() takes directly (the same results as the popcount epilogue above).
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -498,16 +519,69 @@ static void amx_block(const Args& s, const std::int8_t* ab, const std::int8_t* w
   }
 }
 
-// the popcount epilogue on dots d [PX pixels][32 channels] (pixels past the row end: never stored)
-template <int NG>
-static void amx_epilogue(const Args& s, int i, int g0, int y, const Spot& p, const std::int32_t* d) {
-  const __m512i total = _mm512_set1_epi64(9LL * s.c);
-  __m512i acc[NG][PX];
-  for (int g = 0; g < NG; ++g)
-    for (int q = 0; q < PX; ++q)
-      acc[g][q] = _mm512_srai_epi64(
-          _mm512_sub_epi64(total, _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i*)(d + q * 32 + 8 * g)))), 1);
-  epilogue<NG>(s, i, g0, y, p, acc);
+// The epilogue of one output row of one 32-channel block straight from its dots d [Wo][32]
+// (the dot over real channels with the +1 border, 9 C - 2 pop): 16 channels per int32 compare
+// or float conversion, the same arithmetic as epilogue() above. Mode 2: dot - corr >= thr
+// <=> dot >= thr + corr (thr32: the integer thresholds, |thr| <= 2^30, so no overflow).
+static void amx_epilogue(const Args& s, int i, int gb, int y, const std::int32_t* d, const std::int32_t* thr32) {
+  const int o0 = 32 * gb, w = s.wp - 2;
+  const std::uint32_t keep = s.cout - o0 >= 32 ? ~0u : (1u << (s.cout - o0)) - 1;
+  const __mmask16 k0 = (__mmask16)keep, k1 = (__mmask16)(keep >> 16);
+  const bool row_inside = y > 0 && y * s.stride + 2 <= s.hp - 2;
+  const long long pin0 = (long long)y * s.wo, pix0 = (long long)i * s.ho * s.wo + pin0;
+  const int* corr0 = s.corr + pin0 * s.cpad + o0;
+  const __m512i rstride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                             _mm512_set1_epi32((int)s.res_cs));
+  const __m512 vlo = _mm512_set1_ps(s.lo), vhi = _mm512_set1_ps(s.hi);
+  if (s.mode == 2) {
+    const __m512i t0 = _mm512_maskz_loadu_epi32(k0, thr32 + o0), t1 = _mm512_maskz_loadu_epi32(k1, thr32 + o0 + 16);
+    const std::uint32_t flip = s.flip[gb];
+    for (int x = 0; x < s.wo; ++x) {
+      __m512i b0 = t0, b1 = t1;
+      if (!row_inside || x == 0 || x * s.stride + 2 > w) {
+        const int* c = corr0 + (long long)x * s.cpad;
+        b0 = _mm512_add_epi32(b0, _mm512_maskz_loadu_epi32(k0, c));
+        b1 = _mm512_add_epi32(b1, _mm512_maskz_loadu_epi32(k1, c + 16));
+      }
+      const std::uint32_t lo = _mm512_cmpge_epi32_mask(_mm512_loadu_si512((const void*)(d + 32 * x)), b0);
+      const std::uint32_t hi = _mm512_cmpge_epi32_mask(_mm512_loadu_si512((const void*)(d + 32 * x + 16)), b1);
+      const std::uint32_t bits = ((lo | hi << 16) ^ flip) & keep;
+      if (s.out) {
+        float* o = static_cast<float*>(s.out) + (pix0 + x) * s.cout + o0;
+        const __m512 m1 = _mm512_set1_ps(-1.0f), p1 = _mm512_set1_ps(1.0f);
+        _mm512_mask_storeu_ps(o, k0, _mm512_mask_blend_ps((__mmask16)bits, m1, p1));
+        _mm512_mask_storeu_ps(o + 16, k1, _mm512_mask_blend_ps((__mmask16)(bits >> 16), m1, p1));
+      }
+      if (s.pout) *pout_at(s, i, y, x, gb) = bits;
+    }
+    return;
+  }
+  for (int x = 0; x < s.wo; ++x) {
+    const bool border = !row_inside || x == 0 || x * s.stride + 2 > w;
+    std::uint32_t bits = 0;
+    for (int h = 0; h < 2; ++h) {
+      const int o = o0 + 16 * h;
+      const __mmask16 k = h ? k1 : k0;
+      __m512i dot = _mm512_loadu_si512((const void*)(d + 32 * x + 16 * h));
+      if (border) dot = _mm512_sub_epi32(dot, _mm512_maskz_loadu_epi32(k, corr0 + (long long)x * s.cpad + 16 * h));
+      const long long at = (pix0 + x) * s.cout + o;
+      if (s.mode == 0) {
+        _mm512_mask_storeu_epi32(static_cast<int*>(s.out) + at, k, dot);
+        continue;
+      }
+      __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(k, s.sa + o), _mm512_cvtepi32_ps(dot)),
+                               _mm512_maskz_loadu_ps(k, s.sb + o));
+      if (s.res) {
+        const float* r = s.res + res_index(s, i, pin0 + x, o);
+        v = _mm512_add_ps(v, s.res_cs == 1 ? _mm512_maskz_loadu_ps(k, r)
+                                           : _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k, rstride, r, 4));
+      }
+      v = _mm512_min_ps(_mm512_max_ps(v, vlo), vhi);
+      if (s.out) _mm512_mask_storeu_ps(static_cast<float*>(s.out) + at, k, v);
+      if (s.pout) bits |= (std::uint32_t)_mm512_mask_cmp_ps_mask(k, v, _mm512_maskz_loadu_ps(k, s.pthr + o), _CMP_GE_OQ) << (16 * h);
+    }
+    if (s.pout) *pout_at(s, i, y, x, gb) = bits;
+  }
 }
 
 constexpr int AMX_ROWS = 7;  // output rows per task
@@ -516,47 +590,61 @@ constexpr int AMX_ROWS = 7;  // output rows per task
 // tasks: AMX_ROWS output rows of one 32-channel block, one tap row dy at a time over all of them
 // (its 3 Cw K steps of weights, 24 KB at C 256, stay in L1), partial sums in buf
 static void amx_conv(const Args& s, int n, int groups, const std::int8_t* wb, std::int8_t* ab, bool packed) {
-  const long long pixels = (long long)n * s.hp * s.wp;
-  if (!packed) {
+  if (!packed) {  // the interior only: the scratch's border stays +1 in every byte (channel
+    // padding included, whose weight bytes are 0), whatever channel count used it before
+    const long long rows = (long long)n * (s.hp - 2);
 #pragma omp for schedule(static)
-    for (long long q = 0; q < pixels; ++q)
-      for (int j = 0; j < s.cw; ++j) store_pm1(ab + (q * s.cw + j) * 64, s.a[q * s.cw + j]);
+    for (long long q = 0; q < rows; ++q) {
+      const long long at = ((q / (s.hp - 2)) * s.hp + q % (s.hp - 2) + 1) * s.wp + 1;
+      for (long long e = at * s.cw; e < (at + s.wp - 2) * s.cw; ++e) store_pm1(ab + e * 64, s.a[e]);
+    }
   }
-  // R tile rows, chunks of 2 R pixels: Wo = 28 as 2 x 14 (no wasted rows)
-  const int r = s.wo >= 32 ? 16 : (s.wo + 1) / 2, chunks = (s.wo + 2 * r - 1) / (2 * r);
+  // R <= 16 tile rows, chunks of 2 R pixels, as few idle tile rows as can be: Wo = 28 as 2 x 14,
+  // 56 as 4 x 14
+  const int chunks = (s.wo + 31) / 32, r = (s.wo + 2 * chunks - 1) / (2 * chunks);
   const long long rowlen = (long long)chunks * 2 * r * 32;  // a row's sums: [pixels][32]
   amx_configure(r);
   const int gblocks = (groups + NGMAX - 1) / NGMAX;
   const int rgroups = (s.ho + AMX_ROWS - 1) / AMX_ROWS;
-  std::vector<std::int32_t> sums((std::size_t)(AMX_ROWS * rowlen + PX * 32));  // + tile overhang
+  // per-thread scratch, kept between calls: the partial sums and mode 2's integer thresholds
+  static thread_local std::vector<std::int32_t> sums, thr32;
+  if (sums.size() < (std::size_t)(AMX_ROWS * rowlen)) sums.resize(AMX_ROWS * rowlen);
+  if (s.mode == 2) {
+    thr32.assign((std::size_t)gblocks * 32, 0);
+    for (int o = 0; o < s.cpad; ++o) thr32[o] = (std::int32_t)s.sb[o];
+  }
+  // static, in contiguous ranges: each thread owns whole channel blocks (half the weights each
+  // at two threads), no work queue to take from
   const long long tasks = (long long)n * gblocks * rgroups;
-#pragma omp for schedule(dynamic, 1)
+  const long long wlines = 9LL * s.cw * 32;  // cache lines of one channel block's weights
+#pragma omp for schedule(static) nowait  // the team's join is the only barrier after it
   for (long long t = 0; t < tasks; ++t) {
     const int y0 = (int)(t % rgroups) * AMX_ROWS, gb = (int)(t / rgroups % gblocks);
     const int i = (int)(t / ((long long)rgroups * gblocks));
     const int ye = y0 + AMX_ROWS < s.ho ? y0 + AMX_ROWS : s.ho;
+    // meanwhile, the next channel block's weights into L2, a share per row group, spread over
+    // this task's blocks (so they are not all fetched from L3 when that block starts)
+    const char* next = reinterpret_cast<const char*>(wb + ((long long)gb + 1) % gblocks * wlines * 64);
+    long long pf = wlines * (t % rgroups) / rgroups;
+    const long long pf_end = wlines * (t % rgroups + 1) / rgroups;
+    const long long calls = 3LL * (ye - y0) * chunks, per_call = (pf_end - pf + calls - 1) / calls;
     for (int dy = 0; dy < 3; ++dy)
       for (int y = y0; y < ye; ++y)
         for (int c = 0; c < chunks; ++c) {
+          for (long long e = pf + per_call < pf_end ? pf + per_call : pf_end; pf < e; ++pf)
+            _mm_prefetch(next + pf * 64, _MM_HINT_T1);
           const int x0 = 2 * r * c;
           std::int32_t* buf = sums.data() + (y - y0) * rowlen + x0 * 32;
           if (s.wo - x0 > r)
             amx_block<true>(s, ab, wb, i, gb, y, x0, r, dy, dy == 0, buf);
           else
             amx_block<false>(s, ab, wb, i, gb, y, x0, r, dy, dy == 0, buf);
+          // in the last sweep, the epilogue of the row before, right behind this row's tile
+          // instructions (its vector work overlaps their execution)
+          if (dy == 2 && c == chunks - 1 && y > y0)
+            amx_epilogue(s, i, gb, y - 1, sums.data() + (y - 1 - y0) * rowlen, thr32.data());
         }
-    const int g0 = gb * NGMAX, ng = groups - g0 < NGMAX ? groups - g0 : NGMAX;
-    for (int y = y0; y < ye; ++y)
-      for (int x = 0; x < s.wo; x += PX) {
-        const Spot p = spot(s, i, y, x);
-        const std::int32_t* d = sums.data() + (y - y0) * rowlen + x * 32;
-        switch (ng) {
-          case 4: amx_epilogue<4>(s, i, g0, y, p, d); break;
-          case 3: amx_epilogue<3>(s, i, g0, y, p, d); break;
-          case 2: amx_epilogue<2>(s, i, g0, y, p, d); break;
-          default: amx_epilogue<1>(s, i, g0, y, p, d); break;
-        }
-      }
+    amx_epilogue(s, i, gb, ye - 1, sums.data() + (ye - 1 - y0) * rowlen, thr32.data());
   }
   _tile_release();
 }
@@ -610,7 +698,7 @@ static void conv(std::uintptr_t a_p, std::uintptr_t w_p, int n, int c, int cw, i
 #endif
     {  // channel blocks outermost: consecutive tasks share their weight blocks (L1); dynamic
        // chunks so that a thread the scheduler pre-empts (a loaded machine) leaves its work to the other
-#pragma omp for schedule(dynamic, 2)
+#pragma omp for schedule(dynamic, 2) nowait  // (the team's join follows)
       for (long long t = 0; t < rows; ++t) {
         const int y = (int)(t % ho);
         const int gb = (int)(t / ho % gblocks);

@@ -6,9 +6,8 @@ packed, and weight scale and BN fold into one affine map a·dot + b; the residua
 Hardtanh ``post`` run inside the kernel, whose channels-last output the next block packs
 directly. A stage of consecutive blocks becomes a :class:`PackedStage`: only its first block packs
 from float; every later block's packed input comes out of the previous block's epilogue. FP parts
-(stem, 1×1 projections, VIB, heads) stay as they are. By default the blocks run the AVX-512
-popcount kernel even where the AMX one is available: the whole encoder measured faster on it
-(docs/bimtdp.md §4); ``kernel`` or ``$PAPERZOO_BIMTDP_KERNEL`` choose otherwise.
+(stem, 1×1 projections, VIB, heads) stay as they are. The blocks run the ``auto`` kernel (AMX
+where it runs, docs/bimtdp.md §4); ``kernel`` or ``$PAPERZOO_BIMTDP_KERNEL`` choose otherwise.
 """
 
 from __future__ import annotations
@@ -25,8 +24,6 @@ from paperzoo.bimtdp.packed import (
     KERNEL_ENV,
     PackedConv3x3,
     backend,
-    kernel_info,
-    pack_activations,
     packed_buffer,
 )
 
@@ -75,9 +72,10 @@ class PackedBlock(nn.Module):
 class PackedStage(nn.Sequential):
     """Consecutive PackedBlocks with activations handed on packed.
 
-    The first block packs the float input; block k's epilogue writes block k+1's packed input
-    (its sign bits against block k+1's threshold τ) beside its own output. The float output is
-    still written where the next block's real-valued shortcut reads it (Bi-Real/IR-Net blocks:
+    The first block packs the float input (inside its conv call, in the kernel's thread team,
+    where the kernel can); block k's epilogue writes block k+1's packed input (its sign bits
+    against block k+1's threshold τ) beside its own output. The float output is still written
+    where the next block's real-valued shortcut reads it (Bi-Real/IR-Net blocks:
     y_{k+1} = post(a·dot + b + y_k)): into one channels-last buffer, updated in place, that is
     the stage's output. Blocks without a shortcut (naive) keep no float between them. The two
     packed buffers are kept and reused across calls (so one instance must not run in two threads
@@ -117,7 +115,7 @@ class PackedStage(nn.Sequential):
         bufs = self._packed_buffers(n, h, w, c)
         cl = getattr(backend(first.kernel)[0], "channels_last", False)
         y = torch.empty(n, h, w, c).permute(0, 3, 1, 2) if cl else torch.empty(n, c, h, w)
-        packed = pack_activations(x, blocks[0].threshold, first.kernel, None, bufs[0])
+        packed = bufs[0]
         res = x
         for k, block in enumerate(blocks):
             nxt = blocks[k + 1] if k + 1 < len(blocks) else None
@@ -126,7 +124,12 @@ class PackedStage(nn.Sequential):
             residual = res if block.shortcut else None
             out = y if keep_float else None  # None: packed bits only
             tau = None if nxt is None else nxt.threshold
-            block.conv.run(packed, h, w, "affine", residual, None, block.clamp, out, pout, tau)
+            args = ("affine", residual, None, block.clamp)
+            if k == 0:  # packs x into bufs[0] (inside the conv call where the kernel can)
+                block.conv(x, block.threshold, *args, pack_into=packed, out=out, pack_out=pout,
+                           pack_threshold=tau)  # fmt: skip
+            else:
+                block.conv.run(packed, h, w, *args, out, pout, tau)
             if out is not None:
                 res = y
             packed = pout
@@ -134,12 +137,9 @@ class PackedStage(nn.Sequential):
 
 
 def encoder_kernel() -> str:
-    """The default kernel of exported models: ``$PAPERZOO_BIMTDP_KERNEL``, else ``auto``, but
-    ``avx512`` where ``auto`` would be AMX (slower in the whole encoder here, docs §4)."""
-    chosen = os.environ.get(KERNEL_ENV)
-    if chosen:
-        return chosen
-    return "avx512" if kernel_info("auto").name == "amx-int8" else "auto"
+    """The default kernel of exported models: ``$PAPERZOO_BIMTDP_KERNEL``, else ``auto`` (the
+    AMX kernel where it runs: the whole encoder measured faster on it, docs §4)."""
+    return os.environ.get(KERNEL_ENV) or "auto"
 
 
 def export_packed(model: nn.Module, kernel: str | None = None) -> nn.Module:

@@ -322,8 +322,10 @@ def test_packing_split_across_threads_matches_a_torch_reference(kernel, threads)
     # 16-pixel packing tasks straddle rows (W 19 and 5), a partial last word (130 channels), 3
     # images; standalone, fused into the conv call (NCHW and channels-last input), into a reused
     # buffer whose old contents must all be overwritten
+    # (41, 37): 95 chunks per image, so the 2-thread split straddles images and the packing
+    # runs in pieces of 64 chunks; the AMX kernel tiles a 37-pixel row as 4 x 10
     g = torch.Generator().manual_seed(11)
-    for h, w in ((5, 19), (7, 5)):
+    for h, w in ((5, 19), (7, 5), (41, 37)):
         x = torch.randn(3, 130, h, w, generator=g)
         tau = torch.randn(130, generator=g) * 0.2
         want = _pack_ref(x, tau)
@@ -334,3 +336,54 @@ def test_packing_split_across_threads_matches_a_torch_reference(kernel, threads)
             got = conv(xin, tau, mode="int", threads=threads, pack_into=buf)
             assert torch.equal(buf, want)
             assert torch.equal(got.double(), _ref(x - tau.view(1, -1, 1, 1), conv.sign_weight, 1))
+
+
+@pytest.mark.filterwarnings("ignore:packed conv")
+@pytest.mark.parametrize(
+    "cin,cout,stride,h,w", [(256, 40, 1, 28, 28), (128, 72, 1, 9, 56), (70, 36, 2, 11, 37)]
+)
+def test_the_amx_epilogue_matches_the_popcount_kernel_in_every_mode(cin, cout, stride, h, w):
+    # the AMX kernel's own epilogue (int32 dots, 16 channels at a time) against the popcount
+    # kernel's: partial 32-channel blocks, channel padding, stride 2, rows of 2 and 4 tiles,
+    # negative scales (flipped thresholds), residual NCHW and channels last, fused packed output
+    try:
+        kernel_info("amx")
+    except RuntimeError as err:
+        pytest.skip(f"no amx kernel here: {err}")
+    if not has_vpopcntdq():
+        pytest.skip("no avx512 kernel here: CPU lacks avx512_vpopcntdq")
+    g = torch.Generator().manual_seed(cin + cout)
+    x, wt = torch.randn(2, cin, h, w, generator=g), torch.randn(cout, cin, 3, 3, generator=g)
+    a, b = torch.randn(cout, generator=g), torch.randn(cout, generator=g) * 5
+    tau_in, tau = torch.randn(cin, generator=g) * 0.2, torch.randn(cout, generator=g) * 0.3
+    got = {}
+    for kernel in ("amx", "avx512"):
+        conv = PackedConv3x3(wt, a, b, stride=stride, kernel=kernel)
+        ho, wo = conv.out_size(h, w)
+        res = torch.randn(2, cout, ho, wo, generator=torch.Generator().manual_seed(5))
+        outs = [conv(x, tau_in, mode=m) for m in ("int", "sign", "packed")]
+        for r in (res, res.contiguous(memory_format=torch.channels_last)):
+            bits = packed_buffer(2, ho, wo, cout)
+            outs.append(conv(x, tau_in, "affine", r, clamp=(-1.0, 1.0), pack_out=bits,
+                             pack_threshold=tau))  # fmt: skip
+            outs.append(bits)
+        got[kernel] = outs
+    assert got["amx"][0].abs().sum() > 0  # not all zero dots
+    for amx, pop in zip(got["amx"], got["avx512"], strict=True):
+        assert torch.equal(amx, pop)
+
+
+@pytest.mark.filterwarnings("ignore:packed conv")
+def test_convs_of_different_channel_counts_sharing_a_scratch_stay_exact(cpp_kernel):
+    # 70 and 128 channels both take 2 words per pixel, so the AMX kernel hands both the same
+    # byte scratch: expanding the 70-channel input must not leave its border (-1 in channels
+    # 70..127) for the 128-channel conv that packs its float input next
+    g = torch.Generator().manual_seed(9)
+    for cin in (70, 128):
+        x, wt = torch.randn(2, cin, 6, 5, generator=g), torch.randn(24, cin, 3, 3, generator=g)
+        conv = PackedConv3x3(wt, kernel=cpp_kernel)
+        want = _ref(x, wt, 1).double()
+        if cin == 70:  # from packed input: the AMX kernel expands it into the scratch
+            assert torch.equal(conv.run(pack_activations(x), 6, 5, "int").double(), want)
+        else:  # from float input: the packing writes the scratch's interior only
+            assert torch.equal(conv(x, mode="int").double(), want)
