@@ -196,9 +196,11 @@ class _Cpp:
         pthr: Tensor | None = None,
         cout: int = 0,
         source: tuple[Tensor, Tensor] | None = None,
-    ) -> None:
+    ) -> tuple | None:
         """``source`` = (x, thresholds): pack the float input x into ``a`` first (as
-        :meth:`pack` would), inside the same call."""
+        :meth:`pack` would), inside the same call. Returns the C++ call's arguments when they
+        point only into the given tensors and this object's caches (so that a repeat of the
+        call may reuse them, :class:`_Replay`), else None (x had to be copied)."""
         n, hp, wp, cw = a.shape
         x, nhwc = None, False
         if source is not None:
@@ -212,7 +214,7 @@ class _Cpp:
             assert pout is not None
             ho, wo = pout.shape[1] - 2, pout.shape[2] - 2
         res_cs = 1 if res is not None and not res.is_contiguous() else ho * wo
-        self.module.conv(
+        args = (
             a.data_ptr(),
             w.data_ptr(),
             n,
@@ -242,6 +244,8 @@ class _Cpp:
             threads,
             *self._amx_pointers(a, w),
         )
+        self.module.conv(*args)
+        return args if source is None or x is source[0] else None
 
     def _amx_pointers(self, a: Tensor, w: Tensor) -> tuple[int, int]:
         return 0, 0  # (±1 weight bytes, byte scratch): the popcount kernels use neither
@@ -435,6 +439,7 @@ class PackedConv3x3:
         self._corr: dict[tuple[int, int, bool], Tensor] = {}
         self._mod: Any = None  # the kernel module, resolved on first use
         self._amx: Tensor | None = None  # the AMX kernel's weight bytes, on first use
+        self._replay: _Replay | None = None  # the last packed-out call, for its repeats
 
     def _backend(self) -> Any:
         if self._mod is None:
@@ -442,7 +447,7 @@ class PackedConv3x3:
         return self._mod
 
     def __getstate__(self) -> dict[str, Any]:  # copies and pickles resolve the kernel anew
-        return {**self.__dict__, "_mod": None, "_amx": None}
+        return {**self.__dict__, "_mod": None, "_amx": None, "_replay": None}
 
     @property
     def weight_bytes(self) -> int:
@@ -493,7 +498,7 @@ class PackedConv3x3:
         (v ≥ ``pack_threshold``, default 0) packed, fused into the kernel's epilogue.
         """
         return self._run(packed, h, w, mode, residual, threads, clamp, out, pack_out,
-                         pack_threshold, None)  # fmt: skip
+                         pack_threshold, None)[0]  # fmt: skip
 
     def _run(
         self,
@@ -508,9 +513,10 @@ class PackedConv3x3:
         pack_out: Tensor | None,
         pack_threshold: Tensor | None,
         source: tuple[Tensor, Tensor] | None,
-    ) -> Tensor:
-        """:meth:`run`; ``source`` = (x, thresholds): the C++ kernel packs x into ``packed``
-        first, in the same call."""
+    ) -> tuple[Tensor, tuple | None]:
+        """:meth:`run` and the C++ call's arguments (or None, see :meth:`_Cpp.conv`);
+        ``source`` = (x, thresholds): the C++ kernel packs x into ``packed`` first, in the same
+        call."""
         n, hp, wp, cw = packed.shape
         if hp != h + 2 or cw != words(self.in_channels) or wp != w + 2:
             raise ValueError(
@@ -536,7 +542,7 @@ class PackedConv3x3:
                 raise ValueError("pack_out: must not be the input buffer")
         if mode == "packed" and not fused:  # numba: the ±1 map, then pack it
             return pack_activations(self.run(packed, h, w, "sign", threads=threads), None,
-                                    self.kernel, threads, pack_out)  # fmt: skip
+                                    self.kernel, threads, pack_out), None  # fmt: skip
         shape = (n, ho, wo, o) if cl else want
         if out is not None:
             if mode in ("int", "packed"):
@@ -571,7 +577,7 @@ class PackedConv3x3:
             weights = self._amx_bytes()
         else:
             weights = self.blocked if getattr(mod, "blocked_weights", False) else self.packed
-        mod.conv(
+        args = mod.conv(
             packed,
             weights,
             self.in_channels,
@@ -589,11 +595,11 @@ class PackedConv3x3:
         if clamp is not None and not cl:
             out.clamp_(*clamp)
         if mode == "packed":
-            return pack_out
+            return pack_out, args
         result = out.permute(0, 3, 1, 2) if cl else out  # [N, O, Ho, Wo]
         if pack_out is not None and not fused:
             pack_activations(result, pack_threshold, self.kernel, threads, pack_out)
-        return result
+        return result, args
 
     def _amx_bytes(self) -> Tensor:
         """The AMX kernel's ±1 weight bytes, expanded from the packed bits on first use and
@@ -628,6 +634,18 @@ class PackedConv3x3:
     ) -> Tensor:
         """Pack x [N, C, H, W] (bit = x ≥ τ; into ``pack_into``, a :func:`packed_buffer`, if
         given) and convolve; see :meth:`run` for ``mode``, ``out`` and ``pack_out``."""
+        # packed in and out, both buffers the caller's: a repeat of the last such call reuses
+        # its C++ arguments (what the rest of this method would derive and check again)
+        replayable = (mode == "packed" and pack_into is not None and pack_out is not None
+                      and residual is None and clamp is None and out is None
+                      and pack_threshold is None)  # fmt: skip
+        last = self._replay
+        if (
+            replayable
+            and last is not None
+            and last.repeat(x, threshold, pack_into, pack_out, threads)
+        ):
+            return pack_out
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"x: expected [N, {self.in_channels}, H, W], got {tuple(x.shape)}")
         if x.dtype != torch.float32:
@@ -639,8 +657,54 @@ class PackedConv3x3:
             source = x, thr
         else:
             packed = _pack(mod, x, threshold, threads, pack_into)
-        return self._run(packed, x.shape[2], x.shape[3], mode, residual, threads, clamp, out,
-                         pack_out, pack_threshold, source)  # fmt: skip
+        result, args = self._run(packed, x.shape[2], x.shape[3], mode, residual, threads, clamp,
+                                 out, pack_out, pack_threshold, source)  # fmt: skip
+        if replayable and args is not None and (threshold is None or threshold is source[1]):
+            self._replay = _Replay(mod.module, args, (x, threshold, pack_into, pack_out), threads)
+        return result
+
+
+_THREADS_ARG = 26  # where the thread count is among the C++ conv() arguments
+
+
+def _state(x: Tensor, thr: Tensor | None, a: Tensor, b: Tensor) -> tuple:
+    """Data pointers, dtypes, shapes and strides of a packed call's tensors (written out:
+    right after a cache-flushing op every extra Python call costs microseconds)."""
+    t = None if thr is None else (thr.data_ptr(), thr.dtype, thr.shape, thr.stride())
+    return (x.data_ptr(), x.dtype, x.shape, x.stride(), a.data_ptr(), a.dtype, a.shape,
+            a.stride(), b.data_ptr(), b.dtype, b.shape, b.stride(), t)  # fmt: skip
+
+
+class _Replay:
+    """The C++ arguments of a packed-in, packed-out call ``conv(x, threshold, "packed",
+    pack_into=a, pack_out=b)``, for its repeats: the same tensor objects with the same data
+    pointers, dtypes, shapes and strides, from the same Python thread (whose AMX scratch the
+    arguments name), with the same thread count. A repeat skips deriving and checking them
+    again (docs/bimtdp.md §4, seventh revision). Holds the last call's tensors."""
+
+    __slots__ = ("module", "args", "tensors", "state", "threads", "ident")
+
+    def __init__(self, module: Any, args: tuple, tensors: tuple, threads: int | None) -> None:
+        self.module, self.args, self.tensors, self.threads = module, args, tensors, threads
+        self.state = _state(*tensors)
+        self.ident = threading.get_ident()
+
+    def repeat(
+        self, x: Tensor, thr: Tensor | None, a: Tensor, b: Tensor, threads: int | None
+    ) -> bool:
+        """Run the call again if it is a repeat (True), else do nothing (False)."""
+        t = self.tensors
+        if x is not t[0] or thr is not t[1] or a is not t[2] or b is not t[3]:
+            return False
+        if (
+            threads != self.threads
+            or (threads or torch.get_num_threads()) != self.args[_THREADS_ARG]
+        ):
+            return False
+        if threading.get_ident() != self.ident or _state(x, thr, a, b) != self.state:
+            return False
+        self.module.conv(*self.args)
+        return True
 
 
 def fold_thresholds(a: Tensor, b: Tensor) -> Tensor:
