@@ -3,7 +3,7 @@
 Scales (docs/masksam.md §3.1): smoke (tests, seconds); quick (≈ 35 s of CPU: 16×32×32
 phantoms with the six-organ subset incl. the twins, 2-block 64-d encoder, 6 train / 2 test
 phantoms, 20 steps at batch 2 and a constant LR; the overfit run 100 steps); full (the same
-data and models, 64 train / 4 test phantoms, 1000 steps with poly LR: about 4 min per MaskSAM
+data and models, 64 train / 4 test phantoms, 2000 steps with poly LR: about 8 min per MaskSAM
 run on a free core). The notes' 32×96×96 nine-organ configuration does not fit 2 cores (§3.1).
 The variants train under the same budget (steps, batch, optimiser, data): ``masksam``,
 ``masksam_2d`` (no depth context) and ``resunet`` (MONAI DynUNet, residual blocks)."""
@@ -28,7 +28,7 @@ VARIANTS = ("masksam", "masksam_2d", "resunet")
 SMALL_ORGANS = ("liver", "spleen", "kidney_r", "kidney_l", "twin_a", "twin_b")
 TEST_SEED_OFFSET = 1_000_000
 QUICK_STEPS = 20
-FULL_STEPS = 1000
+FULL_STEPS = 2000
 #: training phantoms at full scale (16 before: held-out Dice 0.16 below training Dice, §4)
 FULL_TRAIN = 64
 #: the modules whose source decides a run's numbers (the cache key; repro/bench/cli edits keep it)
