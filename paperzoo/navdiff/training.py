@@ -121,16 +121,14 @@ def load_checkpoint(path: Path) -> tuple[QMDPPlanner, DiffusionPolicy, EnvConfig
     if missing:
         raise ValueError(f"checkpoint: {path} lacks {sorted(missing)} (not a navdiff checkpoint)")
     try:
-        configs = (
-            PlannerConfig(**state["planner_config"]),
-            DiffusionConfig(**state["diffusion_config"]),
-            EnvConfig(**state["env_config"]),
-        )
+        planner_config = PlannerConfig(**state["planner_config"])
+        diffusion_config = DiffusionConfig(**state["diffusion_config"])
+        env = EnvConfig(**state["env_config"])
     except TypeError as err:
         raise ValueError(
             f"checkpoint: {path} has a config this version does not know ({err})"
         ) from err
-    planner, policy = QMDPPlanner(configs[0]), DiffusionPolicy(configs[1])
+    planner, policy = QMDPPlanner(planner_config), DiffusionPolicy(diffusion_config)
     load_state_dict_checked(planner, state["planner"], source=f"{path} (planner)")
     load_state_dict_checked(policy, state["policy"], source=f"{path} (policy)")
-    return planner.eval(), policy.eval(), configs[2]
+    return planner.eval(), policy.eval(), env
