@@ -178,16 +178,11 @@ def reproduce(
     n_seeds = seeds or run_scale.pick(smoke=1, quick=1, full=3)
     total = sum(n_seeds if r.stochastic else 1 for r in claims)
     if jobs > 1:
-        calls = [
-            call
-            for r in claims
-            if r.plan is not None
-            for seed in (range(n_seeds) if r.stochastic else [0])
-            for call in r.plan(seed, run_scale)
-        ]
+        calls = _planned_calls(claims, run_scale, n_seeds)
         with err_console.status(f"running {len(calls)} experiments in {jobs} processes"):
             for call, error in run_calls(calls, jobs):
                 err_console.print(f"experiment {call.describe()} failed in a worker: {error}")
+    prefetches = _prefetches(claims, run_scale, n_seeds) if jobs == 1 else {}
     results = []
     columns = [
         TextColumn("{task.description}"),
@@ -199,8 +194,9 @@ def reproduce(
         task = progress.add_task("reproducing", total=total)
         for repro in claims:
             progress.update(task, description=f"reproducing {repro.qualified_name}")
+            before = prefetches.pop(repro.key, None)  # inside the system's first claim
             results.append(
-                run_claim(repro, run_scale, n_seeds, out, lambda: progress.advance(task))
+                run_claim(repro, run_scale, n_seeds, out, lambda: progress.advance(task), before)
             )
     report = write_report(results, out, run_scale, n_seeds)
     table = Table("claim", "our measurement", "verdict")
@@ -215,6 +211,42 @@ def reproduce(
             err_console.print(r.trace)
     if failed:
         raise click.exceptions.Exit(1)
+
+
+def _planned_calls(claims: list, run_scale: registry.Scale, n_seeds: int) -> list:
+    """Every experiment the claims' plans name, over the seeds each claim runs."""
+    return [
+        call
+        for r in claims
+        if r.plan is not None
+        for seed in (range(n_seeds) if r.stochastic else [0])
+        for call in r.plan(seed, run_scale)
+    ]
+
+
+def _prefetches(claims: list, run_scale: registry.Scale, n_seeds: int) -> dict[str, Any]:
+    """Per system whose ``repro.py`` defines ``prefetch(calls, cpus)``: a callable that hands it
+    every experiment its selected claims plan (all seeds) and this process's usable CPUs, so it
+    can fill the cache in parallel (docs/adding-a-system.md, "Many workers, many machines"). A
+    failing prefetch only warns: the claims then compute what is missing and record any error
+    themselves."""
+    from paperzoo.core.runtime import usable_cpus
+
+    out = {}
+    for key in dict.fromkeys(r.key for r in claims):
+        hook = getattr(registry.load_module(key, "repro"), "prefetch", None)
+        if hook is None:
+            continue
+        calls = _planned_calls([r for r in claims if r.key == key], run_scale, n_seeds)
+
+        def run(hook=hook, calls=calls, key=key) -> None:
+            try:
+                hook(calls, usable_cpus())
+            except Exception as err:  # the claims recompute and record any error
+                err_console.print(f"warning: {key} prefetch failed ({err}); claims compute alone")
+
+        out[key] = run
+    return out
 
 
 @cli.command()

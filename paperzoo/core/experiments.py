@@ -273,7 +273,14 @@ class ExperimentCall:
         return f"{self.module}.{self.name}"
 
 
-def _worker_init(threads: int) -> None:
+def _worker_init(threads: int, environ: dict[str, str], package_path: list[str]) -> None:
+    """A worker sees the parent's environment and system folders as they are now: a fork server
+    keeps those of its own start, which an earlier pool in this process may have fixed."""
+    os.environ.clear()
+    os.environ.update(environ)
+    import paperzoo
+
+    paperzoo.__path__[:] = package_path
     torch.set_num_threads(threads)
 
 
@@ -286,11 +293,14 @@ def run_calls(
     calls: Sequence[ExperimentCall],
     jobs: int,
     on_done: Callable[[ExperimentCall, BaseException | None], None] | None = None,
+    shuffle: bool = True,
 ) -> list[tuple[ExperimentCall, BaseException]]:
     """Fill the cache for ``calls`` (duplicates and cached ones skipped) in ``jobs`` processes.
 
-    Each worker gets ``cpu_count // jobs`` torch threads. Returns the calls that failed with
-    their errors; the claims that read them will then record the error themselves.
+    Each worker gets ``cpu_count // jobs`` torch threads. ``shuffle``: start the calls in a
+    per-process random order (machines sharing one cache start apart); ``False`` keeps the
+    given order (a system that schedules its own calls, e.g. the longest first). Returns the
+    calls that failed with their errors; the claims that read them then record the error.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs!r}")
@@ -300,15 +310,23 @@ def run_calls(
         path = str(exp.path(*call.args, **call.kwargs))
         if path not in todo and not exp.cached(*call.args, **call.kwargs):
             todo[path] = call
-    # a different order in every process, so that machines sharing one cache start apart
     order = list(todo.values())
-    random.Random(os.getpid()).shuffle(order)
+    if shuffle:
+        random.Random(os.getpid()).shuffle(order)
     failures: list[tuple[ExperimentCall, BaseException]] = []
+    if not order:
+        return failures
     threads = max(1, (os.cpu_count() or 1) // jobs)
     import multiprocessing
 
     context = multiprocessing.get_context("spawn" if sys.platform != "linux" else "forkserver")
-    with ProcessPoolExecutor(jobs, context, initializer=_worker_init, initargs=(threads,)) as pool:
+    if sys.platform == "linux":  # import the calls' modules once, in the fork server (a no-op
+        # once it runs): a later pool then starts its workers without importing torch again
+        context.set_forkserver_preload(["__main__", *sorted({call.module for call in order})])
+    import paperzoo
+
+    init = (threads, dict(os.environ), list(paperzoo.__path__))
+    with ProcessPoolExecutor(jobs, context, initializer=_worker_init, initargs=init) as pool:
         futures = {pool.submit(_run_one, call): call for call in order}
         for future in as_completed(futures):
             call = futures[future]

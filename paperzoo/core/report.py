@@ -85,14 +85,24 @@ def regenerate_command(repro: Reproduction, scale: Scale, n_seeds: int) -> str:
 
 
 def run_claim(
-    repro: Reproduction, scale: Scale, n_seeds: int, out_dir: Path, on_run: Callable[[], None]
+    repro: Reproduction,
+    scale: Scale,
+    n_seeds: int,
+    out_dir: Path,
+    on_run: Callable[[], None],
+    before: Callable[[], None] | None = None,
 ) -> ClaimResult:
-    """Measure one claim over seeds, judge it, draw its figures; errors are recorded, not raised."""
+    """Measure one claim over seeds, judge it, draw its figures; errors are recorded, not raised.
+
+    ``before`` runs first, inside the claim's time (a system's ``prefetch``, see ``reproduce``).
+    """
     scale = Scale.parse(scale)
     seeds = list(range(n_seeds)) if repro.stochastic else [0]
     result = ClaimResult(repro, seeds)
     start = time.perf_counter()
     try:
+        if before is not None:
+            before()
         for seed in seeds:
             result.runs.append({k: float(v) for k, v in repro.measure(seed, scale).items()})
             on_run()

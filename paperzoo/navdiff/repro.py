@@ -13,6 +13,7 @@ from paperzoo.core.registry import Measurement, Scale, Verdict, reproduction
 from paperzoo.navdiff.config import BEVConfig
 from paperzoo.navdiff.experiments import (
     BIG_STEP_FACTOR,
+    fill_cache,
     round_calls,
     rounds,
     setting,
@@ -24,6 +25,12 @@ from paperzoo.navdiff.experiments import (
 QUICK_BUDGET_S = 60
 N_VALUES = (1, 4, 8, 20)
 MARGIN = 0.25  # value selection must beat one sample by this much (absolute success)
+
+
+def prefetch(calls: list[ExperimentCall], cpus: int) -> None:
+    """``paperzoo reproduce`` hands this the selected claims' experiments before the first
+    navdiff claim (inside the budget): they run in two processes (:func:`fill_cache`)."""
+    fill_cache(calls, cpus)
 
 
 def _pm(r: Measurement, key: str) -> str:

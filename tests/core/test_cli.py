@@ -3,10 +3,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from paperzoo import cli as cli_module
+from paperzoo.core import registry
+from paperzoo.core.registry import Reproduction, Scale, Verdict
+from paperzoo.core.runtime import usable_cpus
 
 
 def _run(*args, cwd=None, env=None):
@@ -115,3 +119,31 @@ def test_main_turns_library_errors_into_one_line(monkeypatch, capsys):
         cli_module.main(["reproduce"])
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.strip() == "error: dataset: Fashion-MNIST not found in /nowhere"
+
+
+def _claim(key, name, plan):
+    return Reproduction(key=key, name=name, title=name, claim=name, paper_value="-",
+                        headline="v", measure=lambda seed, scale: {"v": 1.0},
+                        criterion=lambda runs: Verdict.reproduced("ok"), plan=plan)  # fmt: skip
+
+
+def test_reproduce_hands_a_systems_prefetch_every_planned_call_once(monkeypatch, capsys):
+    seen = []
+    hooks = {
+        "withhook": SimpleNamespace(prefetch=lambda calls, cpus: seen.append((calls, cpus))),
+        "broken": SimpleNamespace(prefetch=lambda calls, cpus: 1 / 0),
+    }
+    monkeypatch.setattr(registry, "load_module", lambda key, module: hooks.get(key))
+    claims = [
+        _claim("withhook", "a", lambda seed, scale: [("a", seed, scale)]),
+        _claim("plain", "p", lambda seed, scale: [("p", seed)]),
+        _claim("withhook", "b", lambda seed, scale: [("b", seed)]),
+        _claim("broken", "c", lambda seed, scale: [("c", seed)]),
+    ]
+    prefetches = cli_module._prefetches(claims, Scale.QUICK, 2)
+    assert set(prefetches) == {"withhook", "broken"}  # none for a system without the hook
+    prefetches["withhook"]()
+    calls = [("a", 0, Scale.QUICK), ("a", 1, Scale.QUICK), ("b", 0), ("b", 1)]
+    assert seen == [(calls, usable_cpus())]
+    prefetches["broken"]()  # a failing prefetch warns; the claims then compute alone
+    assert "warning: broken prefetch failed (division by zero)" in capsys.readouterr().err

@@ -129,3 +129,19 @@ def test_run_calls_fills_the_cache_in_worker_processes(tmp_path, monkeypatch):
     assert all(call.cached() for call in calls)
     with pytest.raises(ValueError, match="jobs must be >= 1"):
         run_calls(calls, jobs=0)
+
+
+def test_run_calls_without_shuffle_starts_the_calls_in_the_given_order(tmp_path, monkeypatch):
+    for name, value in _demo_env(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    import paperzoo
+
+    monkeypatch.setattr(paperzoo, "__path__", [*paperzoo.__path__, str(DEMO)])
+    seeds = (5, 3, 9, 4)
+    calls = [ExperimentCall("paperzoo.zzdemo.repro", "mean_ratio", (s, Scale.SMOKE), {})
+             for s in seeds]  # fmt: skip
+    assert run_calls(calls, jobs=1, shuffle=False) == []
+    computed = (tmp_path / "computed.txt").read_text().splitlines()
+    assert computed == [f"{s},smoke" for s in seeds]
+    assert run_calls(calls, jobs=1, shuffle=False) == []  # all cached: no pool, nothing new
+    assert (tmp_path / "computed.txt").read_text().splitlines() == computed

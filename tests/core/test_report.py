@@ -1,5 +1,6 @@
 import json
 import math
+import time
 
 import pytest
 from scipy import stats
@@ -66,6 +67,22 @@ def test_headline_text_is_the_mean_over_seeds_not_the_first_seed(tmp_path):
     assert headline_text(result) == f"value = 2 ± {half:.4g} u (95% CI, n=3)"
     broken = run_claim(_repro(lambda seed, scale: {"x": 1.0}), "quick", 1, tmp_path, list)
     assert headline_text(broken) == "—"
+
+
+def test_before_runs_first_inside_the_claims_time(tmp_path):
+    order = []
+
+    def before():
+        order.append("before")
+        time.sleep(0.2)
+
+    def measure(seed, scale):
+        order.append(seed)
+        return {"value": 2.0}
+
+    result = run_claim(_repro(measure), "quick", 2, tmp_path, lambda: None, before)
+    assert order == ["before", 0, 1]
+    assert result.seconds >= 0.2 and result.verdict.status == "reproduced"
 
 
 def test_errors_are_recorded_not_raised(tmp_path):

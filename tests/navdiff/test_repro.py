@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 import paperzoo.navdiff.experiments as ex
@@ -43,3 +45,45 @@ def test_claims_read_the_cached_models_and_never_retrain(tmp_path, monkeypatch):
     assert bev["grid_success"] == full["full_success"]
     for name in TRAININGS:
         assert len(list((tmp_path / "experiments" / "navdiff" / name).glob("*.pt"))) == 1
+
+
+def _planned(scale):
+    return [call for claim in reproductions(["navdiff"]) for call in claim.plan(0, scale)]
+
+
+def test_prefetch_trains_first_then_runs_the_costliest_evaluations_first(monkeypatch):
+    batches = []
+    monkeypatch.setattr(ex, "run_calls", lambda calls, jobs, shuffle: batches.append(calls) or [])
+    calls = _planned(Scale.QUICK)
+    repro.prefetch(calls, 2)
+    first, rest = batches
+    assert [c.name for c in first[:2]] == list(TRAININGS)
+    assert {ex._arguments(c)["method"] for c in first if c.name == "evaluation"} == {"expert"}
+    assert [c.name for c in rest] == ["evaluation"] * len(rest)
+    assert all(c in first or c in rest for c in calls)  # nothing planned is left out
+    costs = [ex._cost(c) for c in rest]
+    assert costs == sorted(costs, reverse=True)
+    assert ex._arguments(rest[0])["size"] == repro.BIG  # the 30×30 rounds are the longest
+
+
+def test_prefetch_starts_no_worker_at_smoke_scale_or_on_one_cpu(monkeypatch):
+    monkeypatch.setattr(ex, "run_calls", lambda *a, **k: pytest.fail("started workers"))
+    repro.prefetch(_planned(Scale.SMOKE), 2)
+    repro.prefetch(_planned(Scale.QUICK), 1)
+
+
+@pytest.mark.slow
+def test_prefetched_results_equal_those_computed_in_one_process(tmp_path, monkeypatch):
+    parallel = replace(ex.SMOKE, parallel=True)
+    calls = [
+        *ex.training_calls(parallel, 0),
+        *ex.round_calls(parallel, 0, "expert"),
+        *ex.round_calls(parallel, 0, "diffusion", "memory", 4),
+    ]
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "workers"))
+    ex.fill_cache(calls, 2)  # two worker processes
+    assert all(call.cached() for call in calls)
+    prefetched = ex.evaluation(parallel, 0, "diffusion", "memory", 4)
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "alone"))
+    monkeypatch.setattr(ex, "usable_cpus", lambda: 1)  # trainings too in this process
+    assert ex.evaluation(parallel, 0, "diffusion", "memory", 4) == prefetched
